@@ -1,0 +1,224 @@
+"""Settings: read once from the environment, validated, with sandbox defaults."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+AGORA_CREDENTIALS = ("APP_ID", "APP_CERTIFICATE", "CUSTOMER_ID", "CUSTOMER_SECRET")
+
+# A clearly fake development project. It can sign tokens and talk to the built-in
+# emulator, and nothing else: no Agora project has these values.
+SANDBOX_CREDENTIALS = {
+    "APP_ID": "5a4db0c5000000000000000000000000",
+    "APP_CERTIFICATE": "5a4db0c5ce7700000000000000000000",
+    "CUSTOMER_ID": "sandbox-customer-id",
+    "CUSTOMER_SECRET": "sandbox-customer-secret",
+}
+
+DEFAULTS: dict[str, Any] = {
+    "AGORA_API_BASE_URL": "https://api.agora.io",
+    # requests' advice: a connect timeout slightly above a multiple of 3 s (TCP retransmit).
+    "AGORA_CONNECT_TIMEOUT": 3.05,
+    "AGORA_READ_TIMEOUT": 10.0,
+    # Idle connections kept per worker; one per request thread is enough.
+    "AGORA_POOL_SIZE": 128,
+    "CORS_ORIGINS": [],
+    "API_KEYS": [],
+    "CHANNEL_PATTERN": None,
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_TOKENS": "120 per minute",
+    "RATELIMIT_RTT": "20 per minute",
+    "MAX_CONTENT_LENGTH": 16 * 1024,
+    "TRUSTED_PROXIES": 0,
+    "LOG_LEVEL": "INFO",
+    "SANDBOX_DB": None,  # None: sandbox.sqlite3 in the instance folder
+}
+
+_HEX32 = re.compile(r"[0-9a-fA-F]{32}")
+
+
+class ConfigError(Exception):
+    """The service cannot start with this configuration; the message names each problem."""
+
+
+def load_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Merge environment and overrides over the defaults, validate, and decide the mode.
+
+    Every problem is collected so that one start-up names all of them at once.
+    """
+    raw: dict[str, Any] = {key: value for key, value in environ.items() if key in ENVIRONMENT_VARIABLES}
+    raw.update(overrides or {})
+    problems: list[str] = []
+    settings: dict[str, Any] = dict(DEFAULTS)
+    for key, value in raw.items():
+        if key not in _PARSERS:
+            settings[key] = value
+            continue
+        try:
+            settings[key] = _PARSERS[key](value)
+        except ValueError as exc:
+            problems.append(f"{key} {exc}")
+
+    settings["AGORA_MODE"] = _decide_mode(raw, problems)
+    if settings["AGORA_MODE"] == "sandbox":
+        settings.update(SANDBOX_CREDENTIALS)
+    else:
+        _check_credentials(settings, problems)
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return settings
+
+
+def describe_mode(settings: Mapping[str, Any]) -> str:
+    """One line for the start-up log: which Agora the service talks to."""
+    if settings["AGORA_MODE"] == "sandbox":
+        return (
+            "SANDBOX MODE: no Agora credentials are set, so tokens are signed with a fake "
+            "development project and transcription runs on the built-in Agora emulator. "
+            "Set APP_ID, APP_CERTIFICATE, CUSTOMER_ID and CUSTOMER_SECRET to use a real Agora project."
+        )
+    return f"live mode: Agora project {settings['APP_ID']} via {settings['AGORA_API_BASE_URL']}"
+
+
+def _decide_mode(raw: Mapping[str, Any], problems: list[str]) -> str:
+    mode = str(raw.get("AGORA_MODE", "") or "").strip().lower()
+    present = [name for name in AGORA_CREDENTIALS if str(raw.get(name, "") or "").strip()]
+    if mode not in ("", "sandbox", "live"):
+        problems.append("AGORA_MODE must be 'sandbox', 'live' or unset")
+        return "live"
+    if mode == "sandbox":
+        if present:
+            logging.getLogger(__name__).warning(
+                "AGORA_MODE=sandbox: ignoring %s", ", ".join(present)
+            )
+        return "sandbox"
+    if mode == "" and not present:
+        return "sandbox"
+    return "live"
+
+
+def _check_credentials(settings: dict[str, Any], problems: list[str]) -> None:
+    missing = [name for name in AGORA_CREDENTIALS if not str(settings.get(name) or "").strip()]
+    if missing:
+        problems.append(
+            f"missing {', '.join(missing)}: set all four of {', '.join(AGORA_CREDENTIALS)} "
+            "for a real Agora project, or none of them for the built-in sandbox"
+        )
+    for name in ("APP_ID", "APP_CERTIFICATE"):  # Agora issues both as 32 hex digits
+        value = str(settings.get(name) or "").strip()
+        if value and not _HEX32.fullmatch(value):
+            # Never echo the value: the certificate is a secret.
+            problems.append(f"{name} must be 32 hexadecimal characters (it has {len(value)} characters)")
+    customer_id = str(settings.get("CUSTOMER_ID") or "")
+    if ":" in customer_id:
+        problems.append("CUSTOMER_ID must not contain ':' (it is the user part of Basic authentication)")
+    for name in AGORA_CREDENTIALS:
+        value = str(settings.get(name) or "").strip()
+        if any(ch.isspace() for ch in value):
+            problems.append(f"{name} must not contain whitespace")
+        settings[name] = value
+
+
+def _base_url(value: str) -> str:
+    url = str(value).strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError("must be an http(s) URL such as https://api.agora.io")
+    return url
+
+
+def _positive_float(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError("must be a number of seconds") from None
+    if not 0 < number <= 600:
+        raise ValueError("must be between 0 and 600 seconds")
+    return number
+
+
+def _int_range(low: int, high: int):
+    def parse(value: Any) -> int:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"must be an integer from {low} to {high}") from None
+        if not low <= number <= high:
+            raise ValueError(f"must be an integer from {low} to {high}")
+        return number
+
+    return parse
+
+
+def _csv(value: Any) -> list[str]:
+    if isinstance(value, (list, tuple)):
+        items = [str(item).strip() for item in value]
+    else:
+        items = [item.strip() for item in str(value).split(",")]
+    return [item for item in items if item]
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
+
+
+def _pattern(value: Any) -> re.Pattern[str] | None:
+    if value is None or isinstance(value, re.Pattern):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        raise ValueError(f"is not a valid regular expression ({exc})") from None
+
+
+def _rate_limit(value: Any) -> str:
+    from limits import parse_many
+
+    text = str(value).strip()
+    try:
+        parse_many(text)
+    except ValueError:
+        raise ValueError("must be a rate limit such as '120 per minute' or '10/second'") from None
+    return text
+
+
+def _log_level(value: Any) -> str:
+    level = str(value).strip().upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+    return level
+
+
+_PARSERS = {
+    "AGORA_API_BASE_URL": _base_url,
+    "AGORA_CONNECT_TIMEOUT": _positive_float,
+    "AGORA_READ_TIMEOUT": _positive_float,
+    "AGORA_POOL_SIZE": _int_range(1, 4096),
+    "CORS_ORIGINS": _csv,
+    "API_KEYS": _csv,
+    "CHANNEL_PATTERN": _pattern,
+    "RATELIMIT_ENABLED": _bool,
+    "RATELIMIT_TOKENS": _rate_limit,
+    "RATELIMIT_RTT": _rate_limit,
+    "MAX_CONTENT_LENGTH": _int_range(1024, 10 * 1024 * 1024),
+    "TRUSTED_PROXIES": _int_range(0, 10),
+    "LOG_LEVEL": _log_level,
+}
+
+# Environment variables this service reads; anything else in the environment is ignored.
+ENVIRONMENT_VARIABLES = {"AGORA_MODE", *AGORA_CREDENTIALS, *DEFAULTS}

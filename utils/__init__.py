@@ -1,0 +1,1 @@
+"""Helpers named after the guide's functions (utils/*.ts in the Astro original)."""

@@ -1,0 +1,39 @@
+"""The guide's sendResponse helpers: every answer of the API is JSON of one shape."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Response, jsonify
+
+
+def send_successful_response(data: Mapping[str, Any], status: int = 200) -> Response:
+    """Answer with `data` as JSON."""
+    response = jsonify(data)
+    response.status_code = status
+    return response
+
+
+def send_error(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    field: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> Response:
+    """Answer with the error shape: {"error": {"code", "message", "field"?, ...details}}."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if field is not None:
+        error["field"] = field
+    error.update(details or {})
+    response = send_successful_response({"error": error}, status)
+    response.headers.update(headers or {})
+    return response
+
+
+def send_bad_request(message: str, field: str | None = None, code: str = "invalid_field") -> Response:
+    """Answer 400 with a message naming the field and the rule it broke."""
+    return send_error(400, code, message, field=field)
