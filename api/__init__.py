@@ -1,0 +1,44 @@
+"""The Flask app factory: settings, error model, Agora session and one blueprint per route file."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from api.settings import ConfigError, describe_mode, load_settings
+
+__all__ = ["ConfigError", "create_app"]
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. Settings come from the environment, then `config` (tests) on top.
+
+    Raises ConfigError, naming every missing or malformed variable, before anything serves.
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(load_settings(os.environ, config))
+    app.json.sort_keys = False  # keep the documented field order
+
+    from api import errors, request_id
+    from utils.make_request import build_session
+
+    request_id.init_app(app)
+    errors.register_error_handlers(app)
+    app.extensions["agora_session"] = build_session(app.config["AGORA_POOL_SIZE"])
+
+    from api import health, tokens
+    from api.rtt import query, start, stop
+
+    for module in (health, tokens, start, query, stop):
+        app.register_blueprint(module.bp)
+
+    if app.config["AGORA_MODE"] == "sandbox":
+        import sandbox
+
+        sandbox.install(app)  # says so loudly in the log
+    else:
+        app.logger.info(describe_mode(app.config))
+    return app

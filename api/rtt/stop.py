@@ -1,0 +1,33 @@
+"""POST /api/rtt/stop.json: stop a transcription task (the guide's stop.json.ts).
+
+7.x replaced the guide's DELETE /tasks/{id}?builderToken=... with POST /agents/{id}/leave.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from api.errors import from_agora_error
+from api.rtt import agent_url
+from api.validation import read_json_object, task_id_field
+from utils.generate_credential import generate_credential
+from utils.make_request import AgoraError, make_request
+from utils.send_response import send_successful_response
+
+bp = Blueprint("rtt_stop", __name__)
+
+
+@bp.post("/api/rtt/stop.json")
+@bp.post("/api/transcription/stop.json")  # the path of the Astro original and its demo
+def post() -> Response:
+    """{taskId} -> {taskId, status}. Unknown or already stopped: 404 task_not_found."""
+    task_id = task_id_field(read_json_object())
+
+    credential = generate_credential()
+    try:
+        # Agora documents no body for leave; an empty answer is success.
+        data = make_request("POST", agent_url(task_id, "/leave"), credential)
+    except AgoraError as exc:
+        raise from_agora_error(exc, task_id=task_id) from exc
+
+    return send_successful_response({"taskId": task_id, "status": data.get("status") or "STOPPED"})

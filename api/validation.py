@@ -1,0 +1,136 @@
+"""Input rules of the API. Each failure names the field and the rule it broke.
+
+The rules are Agora's (agora-rtt-api.md, "Channel names and uids") and are mirrored
+one for one in the OpenAPI document, so that what the document calls valid is accepted.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import current_app, request
+
+from api.errors import ApiError, invalid_field
+from utils.languages import SUPPORTED_LANGUAGES
+
+MAX_UID = 4_294_967_295
+CHANNEL_RULE = (
+    "channel must be 1-64 characters from a-z, A-Z, 0-9, space and "
+    "! # $ % & ( ) + - : ; < = . > ? @ [ ] ^ _ { | } ~ ,"
+)
+_CHANNEL = re.compile(r"[A-Za-z0-9!#$%&()+\-:;<=.>?@\[\]^_{|}~, ]{1,64}")
+_UID_STRING = re.compile(r"0|[1-9][0-9]{0,9}")
+_TASK_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+DEFAULT_LANGUAGES = ["en-US"]
+MAX_LANGUAGES = 4
+DEFAULT_MAX_IDLE_TIME = 60  # seconds; the guide's value (Agora's own default is 30)
+MAX_IDLE_TIME_RANGE = (5, 2_592_000)
+EXPIRE_TIME_RANGE = (1, 86_400)
+DEFAULT_EXPIRE_TIME = 3600
+
+_MISSING = object()
+
+
+def read_json_object() -> dict[str, Any]:
+    """The request body as a JSON object: 415 if it is not JSON, 400 if it is not an object."""
+    if not request.is_json:
+        raise ApiError(
+            415, "unsupported_media_type", "The request body must be JSON, sent with Content-Type: application/json."
+        )
+    body = request.get_json(silent=True)
+    if body is None:
+        raise ApiError(400, "invalid_json", "The request body is not valid JSON.")
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "The request body must be a JSON object, such as {\"channel\": \"demo\"}.")
+    return body
+
+
+def channel_field(body: dict[str, Any]) -> str:
+    """Required `channel`: Agora's channel-name rules, then the deployment's CHANNEL_PATTERN."""
+    value = _required(body, "channel")
+    if not isinstance(value, str) or not _CHANNEL.fullmatch(value):
+        raise invalid_field("channel", CHANNEL_RULE)
+    pattern = current_app.config["CHANNEL_PATTERN"]
+    if pattern is not None and not pattern.fullmatch(value):
+        raise ApiError(
+            403,
+            "channel_forbidden",
+            "channel is not one this service may be used for (it does not match CHANNEL_PATTERN)",
+            field="channel",
+        )
+    return value
+
+
+def uid_field(body: dict[str, Any]) -> int:
+    """Required `uid`: an integer 0..4294967295, or the same number as a decimal string."""
+    value = _required(body, "uid")
+    rule = "uid must be an integer from 0 to 4294967295 (0 lets Agora assign one), or that number as a string"
+    if isinstance(value, str) and _UID_STRING.fullmatch(value):
+        value = int(value)
+    if not _is_int(value) or not 0 <= value <= MAX_UID:
+        raise invalid_field("uid", rule)
+    return value
+
+
+def role_field(body: dict[str, Any]) -> str:
+    value = body.get("role", "publisher")
+    if value not in ("publisher", "subscriber"):
+        raise invalid_field("role", "role must be \"publisher\" or \"subscriber\"")
+    return value
+
+
+def expire_time_field(body: dict[str, Any]) -> int:
+    return _int_field(body, "expireTime", DEFAULT_EXPIRE_TIME, EXPIRE_TIME_RANGE, "seconds from now")
+
+
+def max_idle_time_field(body: dict[str, Any]) -> int:
+    return _int_field(body, "maxIdleTime", DEFAULT_MAX_IDLE_TIME, MAX_IDLE_TIME_RANGE, "seconds")
+
+
+def languages_field(body: dict[str, Any]) -> list[str]:
+    value = body.get("languages", _MISSING)
+    if value is _MISSING:
+        return list(DEFAULT_LANGUAGES)
+    rule = (
+        f"languages must be a list of 1 to {MAX_LANGUAGES} different language codes "
+        "that Agora supports, such as [\"en-US\", \"es-ES\"]"
+    )
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_LANGUAGES:
+        raise invalid_field("languages", rule)
+    if not all(isinstance(code, str) for code in value) or len(set(value)) != len(value):
+        raise invalid_field("languages", rule)
+    unknown = [code for code in value if code not in SUPPORTED_LANGUAGES]
+    if unknown:
+        raise invalid_field("languages", f"{rule}; not supported: {', '.join(unknown)[:200]}")
+    return value
+
+
+def task_id_field(body: dict[str, Any]) -> str:
+    value = _required(body, "taskId")
+    if not isinstance(value, str) or not _TASK_ID.fullmatch(value):
+        raise invalid_field("taskId", "taskId must be the taskId that start returned (1-128 characters of A-Z, a-z, 0-9, _ and -)")
+    return value
+
+
+def _required(body: dict[str, Any], name: str) -> Any:
+    value = body.get(name, _MISSING)
+    if value is _MISSING:
+        raise invalid_field(name, f"{name} is required")
+    return value
+
+
+def _int_field(body: dict[str, Any], name: str, default: int, bounds: tuple[int, int], unit: str) -> int:
+    value = body.get(name, _MISSING)
+    if value is _MISSING:
+        return default
+    low, high = bounds
+    if not _is_int(value) or not low <= value <= high:
+        raise invalid_field(name, f"{name} must be an integer from {low} to {high} ({unit})")
+    return value
+
+
+def _is_int(value: Any) -> bool:
+    # bool is an int in Python, but `true` is not a number in JSON.
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -1,0 +1,59 @@
+"""The guide's generateSpeechToTextResource, for Agora RTT 7.x.
+
+In the 5.x/6.x API a task needed a builderToken from POST /builderTokens first. In 7.x that
+call is gone: what identifies a task is its unique `name`, and what lets it work is a pair of
+bots (one subscribes to the audio, one publishes the captions) with a token each. This is
+that resource.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from agora_token_builder.RtcTokenBuilder import Role_Publisher
+
+from api.tokens import handle_generate_token
+
+# Bot uids are drawn from the top of the uid space, which Agora does not assign to users who
+# join with uid 0, so a bot does not collide with a participant; the demo page hides this range.
+BOT_UID_MIN = 4_000_000_000
+BOT_UID_MAX = 4_294_967_295
+
+# The bots stay as long as the task does, up to the 24 h an Agora token can last. Whether a
+# bot is dropped when its token expires is unconfirmed, so give it the longest lifetime.
+BOT_TOKEN_LIFETIME = 86_400
+
+
+@dataclass(frozen=True)
+class SpeechToTextResource:
+    name: str
+    sub_bot_uid: int
+    sub_bot_token: str
+    pub_bot_uid: int
+    pub_bot_token: str
+
+
+def generate_speech_to_text_resource(channel: str) -> SpeechToTextResource:
+    """A unique task name, two bot uids and a token for each, for a task in `channel`."""
+    sub_bot_uid = _bot_uid()
+    pub_bot_uid = _bot_uid()
+    while pub_bot_uid == sub_bot_uid:
+        pub_bot_uid = _bot_uid()
+    # Publisher for both: the pub bot must publish the data stream, and the least role the
+    # sub bot may have is unconfirmed, so it gets the one that surely works.
+    sub_bot_token = handle_generate_token(channel, Role_Publisher, sub_bot_uid, BOT_TOKEN_LIFETIME).token
+    pub_bot_token = handle_generate_token(channel, Role_Publisher, pub_bot_uid, BOT_TOKEN_LIFETIME).token
+    return SpeechToTextResource(
+        # Agora: <= 64 characters, unique, never reused.
+        name=f"rtt-{uuid.uuid4().hex}",
+        sub_bot_uid=sub_bot_uid,
+        sub_bot_token=sub_bot_token,
+        pub_bot_uid=pub_bot_uid,
+        pub_bot_token=pub_bot_token,
+    )
+
+
+def _bot_uid() -> int:
+    return BOT_UID_MIN + secrets.randbelow(BOT_UID_MAX - BOT_UID_MIN + 1)
