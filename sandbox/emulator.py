@@ -1,0 +1,310 @@
+"""An emulator of Agora's Real-Time STT 7.x REST API (agora-rtt-api.md, section 3).
+
+It checks what a real project would: the Basic credential, the App ID in the URL, the join
+body (required fields, types, limits) and that each bot token is a valid 006 token for that
+bot's uid and the channel, with the privileges the bot needs. It answers with Agora's shapes
+and statuses. Faults queued in the store replace the next answer.
+
+Transport effects (latency, a hang, a dropped connection) cannot be produced by a WSGI app
+itself; the emulator asks for them with the X-Sandbox-* headers below, and whatever carries
+its answers (the in-process adapter, or the HTTP server in __main__) acts them out.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import re
+import time
+import uuid
+from typing import Any
+
+from flask import Flask, Response, after_this_request, jsonify, request
+
+from sandbox import token006
+from sandbox.store import BotUidTaken, NameTaken, SandboxStore
+from utils.languages import SUPPORTED_LANGUAGES
+
+DELAY_HEADER = "X-Sandbox-Delay"
+DISCONNECT_HEADER = "X-Sandbox-Disconnect"
+HANG_SECONDS = 3600.0
+
+PREFIX = "/api/speech-to-text/v1/projects/<app_id>"
+_CHANNEL = re.compile(r"[A-Za-z0-9!#$%&()+\-:;<=.>?@\[\]^_{|}~, ]{1,64}")
+_UID = re.compile(r"[1-9][0-9]{0,9}")
+_OPS = {"join": "join", "query": "query", "leave": "leave", "update": "update", "list_agents": "list"}
+
+
+class Rejected(Exception):
+    """An Agora error answer: status and the 7.x body {"detail", "reason"}."""
+
+    def __init__(self, status: int, detail: str, reason: str) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.reason = status, detail, reason
+
+
+def create_emulator(
+    store: SandboxStore, *, app_id: str, app_certificate: str, customer_id: str, customer_secret: str
+) -> Flask:
+    """A WSGI app that answers like api.agora.io for one project and one REST credential pair."""
+    app = Flask("sandbox.emulator")
+    expected_credential = base64.b64encode(f"{customer_id}:{customer_secret}".encode()).decode()
+
+    @app.after_request
+    def request_id(response: Response) -> Response:
+        response.headers.setdefault("X-Request-ID", uuid.uuid4().hex)
+        return response
+
+    @app.errorhandler(Rejected)
+    def rejected(exc: Rejected) -> tuple[Response, int]:
+        return jsonify(detail=exc.detail, reason=exc.reason), exc.status
+
+    @app.errorhandler(404)
+    def no_route(_exc: Exception) -> tuple[Response, int]:
+        return jsonify(detail="no such API", reason="NotFound"), 404
+
+    @app.errorhandler(405)
+    def wrong_method(_exc: Exception) -> tuple[Response, int]:
+        return jsonify(detail="method not allowed", reason="MethodNotAllowed"), 405
+
+    @app.before_request
+    def fault_then_auth() -> Response | None:
+        op = _OPS.get(request.endpoint or "")
+        if op is None:  # the control routes
+            return None
+        fault = store.take_fault(op)
+        if fault is not None:
+            response = _fault_response(fault)
+            if response is not None:
+                return response
+        _check_credential(expected_credential)
+        if request.view_args and request.view_args.get("app_id") != app_id:
+            raise Rejected(403, "invalid_appid!", "Forbidden")
+        return None
+
+    @app.post(f"{PREFIX}/join")
+    def join(app_id: str) -> Response:
+        body = _json_object()
+        name, languages, max_idle_time, rtc = _check_join(body, app_id, app_certificate)
+        try:
+            agent = store.create_agent(
+                app_id=app_id,
+                name=name,
+                channel=rtc["channelName"],
+                languages=languages,
+                pub_bot_uid=rtc["pubBotUid"],
+                sub_bot_uid=rtc.get("subBotUid"),
+                max_idle_time=max_idle_time,
+                now=time.time(),
+            )
+        except NameTaken:
+            raise Rejected(409, f"an agent named {name!r} exists; names are never reused", "Conflict") from None
+        except BotUidTaken:
+            raise Rejected(409, "rtcConfig.pubBotUid is already used by an agent in this channel", "Conflict") from None
+        return jsonify(agent_id=agent.agent_id, create_ts=int(agent.create_ts), status=agent.status(time.time()))
+
+    @app.get(f"{PREFIX}/agents/<agent_id>")
+    def query(app_id: str, agent_id: str) -> Response:
+        agent = _agent_or_404(store, app_id, agent_id)
+        now = time.time()
+        answer = {"message": agent.stop_message(now) or "ok", "agent_id": agent.agent_id,
+                  "create_ts": int(agent.create_ts), "status": agent.status(now)}
+        return jsonify(answer)
+
+    @app.post(f"{PREFIX}/agents/<agent_id>/leave")
+    def leave(app_id: str, agent_id: str) -> Response:
+        if not store.stop_agent(app_id, agent_id, "stopped by leave", time.time()):
+            raise Rejected(404, f"agent {agent_id} is not running", "TaskNotFound")
+        return Response(status=200)  # Agora documents no body for leave
+
+    @app.post(f"{PREFIX}/agents/<agent_id>/update")
+    def update(app_id: str, agent_id: str) -> Response:
+        agent = _agent_or_404(store, app_id, agent_id)
+        now = time.time()
+        if agent.is_stopped(now):
+            raise Rejected(404, f"agent {agent_id} is not running", "TaskNotFound")
+        sequence_id = request.args.get("sequenceId", type=int)
+        if sequence_id is None or sequence_id <= agent.sequence_id:
+            raise Rejected(400, "sequenceId must be an integer greater than the last one", "InvalidParameter")
+        mask = [item for item in request.args.get("updateMask", "").split(",") if item]
+        if not mask:
+            raise Rejected(400, "updateMask is required", "InvalidParameter")
+        body = _json_object()
+        languages = _check_languages(body.get("languages")) if "languages" in mask else None
+        store.update_agent(app_id, agent_id, sequence_id, languages)
+        return jsonify(agent_id=agent.agent_id, create_ts=int(agent.create_ts), status=agent.status(now))
+
+    @app.get(f"{PREFIX}/agents")
+    def list_agents(app_id: str) -> Response:
+        now = time.time()
+        agents = store.list_agents(app_id, request.args.get("channel"))
+        limit = min(max(request.args.get("limit", 20, type=int), 1), 100)
+        items = [{"agent_id": a.agent_id, "start_ts": int(a.create_ts), "status": a.status(now)} for a in agents]
+        return jsonify(data={"count": len(items[:limit]), "list": items[:limit]},
+                       meta={"cursor": items[limit - 1]["agent_id"] if len(items) > limit else "", "total": len(items)})
+
+    # -- control routes, for tests and benchmarks that reach the emulator over HTTP ------------
+
+    @app.post("/_sandbox/faults")
+    def add_fault() -> tuple[Response, int]:
+        op, spec, count = parse_fault(request.get_json(silent=True))
+        store.add_fault(op, spec, count)
+        return jsonify(queued={"op": op, "count": count, **spec}), 201
+
+    @app.delete("/_sandbox/faults")
+    def clear_faults() -> Response:
+        store.clear_faults()
+        return Response(status=204)
+
+    return app
+
+
+def parse_fault(body: Any) -> tuple[str, dict[str, Any], int]:
+    """{"op": "join"|"query"|"leave"|"update"|"list"|"any", "count": n, and one of
+    "status" (+ "body", "headers"), "hang", "delay", "malformed", "disconnect"}."""
+    if not isinstance(body, dict):
+        raise Rejected(400, "a fault is a JSON object", "InvalidParameter")
+    op = body.get("op", "any")
+    if op not in ("join", "query", "leave", "update", "list", "any"):
+        raise Rejected(400, "op must be join, query, leave, update, list or any", "InvalidParameter")
+    count = body.get("count", 1)
+    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 1000:
+        raise Rejected(400, "count must be an integer from 1 to 1000", "InvalidParameter")
+    spec: dict[str, Any] = {}
+    if "status" in body:
+        status = body["status"]
+        if not isinstance(status, int) or not 200 <= status <= 599:
+            raise Rejected(400, "status must be an HTTP status", "InvalidParameter")
+        spec = {"status": status, "body": body.get("body"), "headers": body.get("headers") or {}}
+    elif body.get("hang"):
+        spec = {"hang": True}
+    elif isinstance(body.get("delay"), (int, float)) and 0 <= body["delay"] <= HANG_SECONDS:
+        spec = {"delay": float(body["delay"])}
+    elif body.get("malformed"):
+        spec = {"malformed": True}
+    elif body.get("disconnect"):
+        spec = {"disconnect": True}
+    else:
+        raise Rejected(400, "give one of status, hang, delay, malformed or disconnect", "InvalidParameter")
+    return op, spec, count
+
+
+def _fault_response(fault: dict[str, Any]) -> Response | None:
+    """The answer a fault stands for; None lets the call go on (a plain delay)."""
+    if "status" in fault:
+        body = fault["body"]
+        if body is None:
+            body = {"detail": f"injected fault {fault['status']}", "reason": "InjectedFault"}
+        response = jsonify(body) if not isinstance(body, str) else Response(body, content_type="text/plain")
+        response.status_code = fault["status"]
+        response.headers.update({str(k): str(v) for k, v in fault["headers"].items()})
+        return response
+    if fault.get("malformed"):
+        return Response("<html><body>502 Bad Gateway</body></html>", status=200, content_type="application/json")
+    if fault.get("disconnect"):
+        return Response(status=200, headers={DISCONNECT_HEADER: "1"})
+    if fault.get("hang"):
+        return Response(status=200, headers={DELAY_HEADER: str(HANG_SECONDS)})
+    if "delay" in fault:
+        # Let the call run, and ask the transport to deliver the answer late.
+        @after_this_request
+        def late(response: Response) -> Response:
+            response.headers[DELAY_HEADER] = str(fault["delay"])
+            return response
+
+    return None
+
+
+def _check_credential(expected: str) -> None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic" or not value:
+        raise Rejected(401, "missing Basic authorization", "Unauthorized")
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise Rejected(401, "malformed Basic authorization", "Unauthorized") from None
+    if not hmac.compare_digest(value.strip(), expected):
+        raise Rejected(401, "invalid customer id or secret", "Unauthorized")
+
+
+def _json_object() -> dict[str, Any]:
+    if request.content_length and not request.is_json:
+        raise Rejected(400, "body schema check fail, Content-Type must be application/json", "InvalidParameter")
+    body = request.get_json(silent=True) if request.content_length else {}
+    if not isinstance(body, dict):
+        raise Rejected(400, "body schema check fail, the body is not a JSON object", "InvalidParameter")
+    return body
+
+
+def _schema(message: str) -> Rejected:
+    return Rejected(400, f"body schema check fail, {message}", "InvalidParameter")
+
+
+def _check_languages(value: Any) -> list[str]:
+    if not isinstance(value, list) or not 1 <= len(value) <= 4 or len(set(map(str, value))) != len(value):
+        raise _schema("languages must hold 1 to 4 different language codes")
+    for code in value:
+        if code not in SUPPORTED_LANGUAGES:
+            raise _schema(f"languages: {str(code)[:40]!r} is not supported")
+    return value
+
+
+def _check_join(body: dict[str, Any], app_id: str, app_certificate: str) -> tuple[str, list[str], int, dict[str, Any]]:
+    name = body.get("name")
+    if not isinstance(name, str) or not 1 <= len(name) <= 64:
+        raise _schema("name is required: a unique string of at most 64 characters")
+    languages = _check_languages(body.get("languages"))
+    max_idle_time = body.get("maxIdleTime", 30)
+    if not isinstance(max_idle_time, int) or isinstance(max_idle_time, bool) or not 5 <= max_idle_time <= 2_592_000:
+        raise _schema("maxIdleTime must be an integer from 5 to 2592000")
+    uid_languages = body.get("uidLanguagesConfig", [])
+    if not isinstance(uid_languages, list) or len(uid_languages) > 5:
+        raise _schema("uidLanguagesConfig holds at most 5 items")
+
+    rtc = body.get("rtcConfig")
+    if not isinstance(rtc, dict):
+        raise _schema("rtcConfig is required")
+    channel = rtc.get("channelName")
+    if not isinstance(channel, str) or not _CHANNEL.fullmatch(channel):
+        raise _schema("rtcConfig.channelName breaks Agora's channel-name rules")
+    bots = [("pubBotUid", "pubBotToken", (token006.JOIN_CHANNEL, token006.PUBLISH_DATA))]
+    if "subBotUid" in rtc:
+        bots.append(("subBotUid", "subBotToken", (token006.JOIN_CHANNEL,)))
+    for uid_key, token_key, privileges in bots:
+        uid = rtc.get(uid_key)
+        # Agora: uids are ints sent as decimal strings; a bot needs a real uid, not 0.
+        if not isinstance(uid, str) or not _UID.fullmatch(uid) or int(uid) > 4_294_967_295:
+            raise _schema(f"rtcConfig.{uid_key} must be a uid from 1 to 4294967295 as a string")
+        token = rtc.get(token_key)
+        if not isinstance(token, str) or not token:
+            raise _schema(f"rtcConfig.{token_key} is required: the project has an App Certificate")
+        try:
+            token006.verify(token, app_id=app_id, app_certificate=app_certificate, channel=channel,
+                            uid=int(uid), privileges=privileges)
+        except token006.TokenError as exc:
+            raise Rejected(400, f"rtcConfig.{token_key}: {exc}", "InvalidToken") from None
+    subscribe = rtc.get("subscribeAudioUids")
+    unsubscribe = rtc.get("unSubscribeAudioUids")
+    if subscribe is not None and unsubscribe is not None:
+        raise _schema("give subscribeAudioUids or unSubscribeAudioUids, not both")
+    if subscribe is not None and (not isinstance(subscribe, list) or len(subscribe) > 32):
+        raise _schema("subscribeAudioUids holds at most 32 uids, or [\"all\"]")
+    if unsubscribe is not None and (not isinstance(unsubscribe, list) or len(unsubscribe) > 5):
+        raise _schema("unSubscribeAudioUids holds at most 5 uids")
+    translate = body.get("translateConfig")
+    if translate is not None:
+        pairs = translate.get("languages") if isinstance(translate, dict) else None
+        if not isinstance(pairs, list) or len(pairs) > 4 or any(
+            not isinstance(p, dict) or not isinstance(p.get("target"), list) or len(p["target"]) > 10 for p in pairs
+        ):
+            raise _schema("translateConfig.languages holds at most 4 sources of at most 10 targets each")
+    return name, languages, max_idle_time, rtc
+
+
+def _agent_or_404(store: SandboxStore, app_id: str, agent_id: str):
+    agent = store.get_agent(app_id, agent_id)
+    if agent is None:
+        raise Rejected(404, f"agent {agent_id} not found", "TaskNotFound")
+    return agent

@@ -1,0 +1,235 @@
+"""The emulator's state in SQLite, so that every gunicorn worker sees the same agents and faults."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS agents (
+    agent_id      TEXT PRIMARY KEY,
+    app_id        TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    channel       TEXT NOT NULL,
+    languages     TEXT NOT NULL,
+    pub_bot_uid   TEXT NOT NULL,
+    sub_bot_uid   TEXT,
+    max_idle_time INTEGER NOT NULL,
+    create_ts     REAL NOT NULL,
+    last_activity REAL NOT NULL,
+    stopped_ts    REAL,
+    stop_reason   TEXT,
+    sequence_id   INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX IF NOT EXISTS agents_name ON agents (app_id, name);
+CREATE INDEX IF NOT EXISTS agents_channel ON agents (app_id, channel);
+CREATE TABLE IF NOT EXISTS faults (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    op        TEXT NOT NULL,
+    spec      TEXT NOT NULL,
+    remaining INTEGER NOT NULL
+);
+"""
+
+# How long a new agent reports STARTING before RUNNING, as a real bot takes to join.
+STARTUP_SECONDS = 1.0
+
+
+class NameTaken(Exception):
+    """An agent with this name exists (Agora: names are unique and never reused)."""
+
+
+class BotUidTaken(Exception):
+    """A running agent in the channel already uses this pubBotUid."""
+
+
+@dataclass(frozen=True)
+class Agent:
+    agent_id: str
+    app_id: str
+    name: str
+    channel: str
+    languages: list[str]
+    pub_bot_uid: str
+    sub_bot_uid: str | None
+    max_idle_time: int
+    create_ts: float
+    last_activity: float
+    stopped_ts: float | None
+    stop_reason: str | None
+    sequence_id: int
+
+    def idle_deadline(self) -> float:
+        return self.last_activity + self.max_idle_time
+
+    def is_stopped(self, now: float) -> bool:
+        return self.stopped_ts is not None or now >= self.idle_deadline()
+
+    def status(self, now: float) -> str:
+        """Agora's 7.x lifecycle: STARTING, RUNNING, then STOPPED (by leave or idle timeout)."""
+        if self.is_stopped(now):
+            return "STOPPED"
+        return "STARTING" if now - self.create_ts < STARTUP_SECONDS else "RUNNING"
+
+    def stop_message(self, now: float) -> str | None:
+        if self.stopped_ts is not None:
+            return self.stop_reason
+        if now >= self.idle_deadline():
+            return f"stopped: nobody in the channel for maxIdleTime ({self.max_idle_time} s)"
+        return None
+
+
+class SandboxStore:
+    """Agents and injected faults, shared by threads and processes through one SQLite file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+        directory = os.path.dirname(os.path.abspath(path))
+        os.makedirs(directory, exist_ok=True)
+        # Workers start at once: one transaction, so only one of them (re)creates the schema.
+        with self._transaction() as db:
+            if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                db.execute("DROP TABLE IF EXISTS agents")
+                db.execute("DROP TABLE IF EXISTS faults")
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    # -- agents -----------------------------------------------------------------------------
+
+    def create_agent(
+        self,
+        *,
+        app_id: str,
+        name: str,
+        channel: str,
+        languages: list[str],
+        pub_bot_uid: str,
+        sub_bot_uid: str | None,
+        max_idle_time: int,
+        now: float,
+    ) -> Agent:
+        agent_id = uuid.uuid4().hex.upper()
+        with self._transaction() as db:
+            if db.execute("SELECT 1 FROM agents WHERE app_id = ? AND name = ?", (app_id, name)).fetchone():
+                raise NameTaken(name)
+            for row in db.execute(
+                "SELECT * FROM agents WHERE app_id = ? AND channel = ? AND pub_bot_uid = ? AND stopped_ts IS NULL",
+                (app_id, channel, pub_bot_uid),
+            ):
+                if not _agent(row).is_stopped(now):
+                    raise BotUidTaken(pub_bot_uid)
+            db.execute(
+                "INSERT INTO agents (agent_id, app_id, name, channel, languages, pub_bot_uid, sub_bot_uid,"
+                " max_idle_time, create_ts, last_activity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (agent_id, app_id, name, channel, json.dumps(languages), pub_bot_uid, sub_bot_uid, max_idle_time, now, now),
+            )
+        agent = self.get_agent(app_id, agent_id)
+        assert agent is not None
+        return agent
+
+    def get_agent(self, app_id: str, agent_id: str) -> Agent | None:
+        row = self._db().execute(
+            "SELECT * FROM agents WHERE app_id = ? AND agent_id = ?", (app_id, agent_id)
+        ).fetchone()
+        return _agent(row) if row else None
+
+    def list_agents(self, app_id: str, channel: str | None = None) -> list[Agent]:
+        query, args = "SELECT * FROM agents WHERE app_id = ?", [app_id]
+        if channel is not None:
+            query += " AND channel = ?"
+            args.append(channel)
+        return [_agent(row) for row in self._db().execute(query + " ORDER BY create_ts DESC", args)]
+
+    def stop_agent(self, app_id: str, agent_id: str, reason: str, now: float) -> bool:
+        """Stop a live agent; False if it is unknown or already stopped (by leave or idleness)."""
+        with self._transaction() as db:
+            row = db.execute("SELECT * FROM agents WHERE app_id = ? AND agent_id = ?", (app_id, agent_id)).fetchone()
+            if row is None or _agent(row).is_stopped(now):
+                return False
+            db.execute(
+                "UPDATE agents SET stopped_ts = ?, stop_reason = ? WHERE agent_id = ?", (now, reason, agent_id)
+            )
+        return True
+
+    def update_agent(self, app_id: str, agent_id: str, sequence_id: int, languages: list[str] | None) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE agents SET sequence_id = ?, languages = COALESCE(?, languages) WHERE app_id = ? AND agent_id = ?",
+                (sequence_id, json.dumps(languages) if languages is not None else None, app_id, agent_id),
+            )
+
+    def touch(self, agent_id: str, now: float) -> None:
+        """Someone is in the channel: push the idle deadline back."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE agents SET last_activity = ? WHERE agent_id = ? AND stopped_ts IS NULL"
+                " AND last_activity + max_idle_time > ?",
+                (now, agent_id, now),
+            )
+
+    # -- faults -----------------------------------------------------------------------------
+
+    def add_fault(self, op: str, spec: dict[str, Any], count: int = 1) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT INTO faults (op, spec, remaining) VALUES (?, ?, ?)", (op, json.dumps(spec), count))
+
+    def take_fault(self, op: str) -> dict[str, Any] | None:
+        """The oldest fault queued for `op` (or for any call), used up once."""
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT id, spec, remaining FROM faults WHERE op IN (?, 'any') ORDER BY id LIMIT 1", (op,)
+            ).fetchone()
+            if row is None:
+                return None
+            fault_id, spec, remaining = row
+            if remaining <= 1:
+                db.execute("DELETE FROM faults WHERE id = ?", (fault_id,))
+            else:
+                db.execute("UPDATE faults SET remaining = remaining - 1 WHERE id = ?", (fault_id,))
+        return json.loads(spec)
+
+    def clear_faults(self) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM faults")
+
+    # -- connections ------------------------------------------------------------------------
+
+    def _db(self) -> sqlite3.Connection:
+        """One connection per thread and process (a forked worker must not reuse its parent's)."""
+        key = os.getpid()
+        connection = getattr(self._local, "connection", None)
+        if connection is None or getattr(self._local, "pid", None) != key:
+            connection = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            connection.row_factory = sqlite3.Row
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+            self._local.connection, self._local.pid = connection, key
+        return connection
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+
+def _agent(row: sqlite3.Row) -> Agent:
+    values = dict(row)
+    values["languages"] = json.loads(values["languages"])
+    return Agent(**values)
