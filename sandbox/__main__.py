@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  AGORA_API_BASE_URL=http://{args.host}:{server.server_port}")
     for name in AGORA_CREDENTIALS:
         print(f"  {name}={credentials[name]}")
-    print("Faults: POST /_sandbox/faults {\"op\": \"join\", \"status\": 503}; counters: GET /_sandbox/stats", flush=True)
+    print('Faults: POST /_sandbox/faults {"op": "join", "status": 503}; counters: GET /_sandbox/stats', flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -62,8 +62,11 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path)
         if path.path == "/_sandbox/stats":
             counters = self.server.counters
-            self._send("200 OK", [("Content-Type", "application/json")],
-                       f'{{"connections": {counters.connections}, "requests": {counters.requests}}}'.encode())
+            self._send(
+                "200 OK",
+                [("Content-Type", "application/json")],
+                f'{{"connections": {counters.connections}, "requests": {counters.requests}}}'.encode(),
+            )
             return
         self.server.counters.add("requests")
         length = int(self.headers.get("Content-Length") or 0)

@@ -68,7 +68,7 @@ def build_session(pool_size: int) -> requests.Session:
     retry = _BoundedRetry(
         total=2,
         connect=2,
-        read=0,
+        read=False,  # re-raise: a read timeout must surface as a timeout, not as MaxRetryError
         status=2,
         other=0,
         allowed_methods=frozenset({"GET"}),

@@ -26,8 +26,14 @@ def emulator_url(tmp_path):
 
 @pytest.fixture
 def client(emulator_url):
-    app = create_app({**SANDBOX_CREDENTIALS, "AGORA_API_BASE_URL": emulator_url, "AGORA_READ_TIMEOUT": 0.5,
-                      "RATELIMIT_ENABLED": False})
+    app = create_app(
+        {
+            **SANDBOX_CREDENTIALS,
+            "AGORA_API_BASE_URL": emulator_url,
+            "AGORA_READ_TIMEOUT": 0.5,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
     yield app.test_client()
     app.extensions["agora_session"].close()
 
