@@ -72,9 +72,7 @@ def from_agora_error(exc: AgoraError, *, task_id: str | None = None) -> ApiError
     if exc.kind == "timeout":
         return ApiError(504, "agora_timeout", "Agora's API did not answer in time; try again.", details=details)
     if exc.kind in ("connection", "bad_response") or (exc.status or 0) >= 500:
-        return ApiError(
-            502, "agora_unavailable", f"Agora's API is unavailable: {exc.message}.", details=details
-        )
+        return ApiError(502, "agora_unavailable", f"Agora's API is unavailable: {exc.message}.", details=details)
     status = exc.status or 0
     if status in (401, 403):
         return ApiError(

@@ -22,6 +22,7 @@ from typing import Any
 
 from flask import Flask, Response, after_this_request, jsonify, request
 
+from api.validation import CHANNEL
 from sandbox import token006
 from sandbox.store import BotUidTaken, NameTaken, SandboxStore
 from utils.languages import SUPPORTED_LANGUAGES
@@ -31,7 +32,7 @@ DISCONNECT_HEADER = "X-Sandbox-Disconnect"
 HANG_SECONDS = 3600.0
 
 PREFIX = "/api/speech-to-text/v1/projects/<app_id>"
-_CHANNEL = re.compile(r"[A-Za-z0-9!#$%&()+\-:;<=.>?@\[\]^_{|}~, ]{1,64}")
+_CHANNEL = re.compile(CHANNEL)  # Agora's channel-name rule, shared with the service's validation
 _UID = re.compile(r"[1-9][0-9]{0,9}")
 _OPS = {"join": "join", "query": "query", "leave": "leave", "update": "update", "list_agents": "list"}
 
@@ -108,8 +109,12 @@ def create_emulator(
     def query(app_id: str, agent_id: str) -> Response:
         agent = _agent_or_404(store, app_id, agent_id)
         now = time.time()
-        answer = {"message": agent.stop_message(now) or "ok", "agent_id": agent.agent_id,
-                  "create_ts": int(agent.create_ts), "status": agent.status(now)}
+        answer = {
+            "message": agent.stop_message(now) or "ok",
+            "agent_id": agent.agent_id,
+            "create_ts": int(agent.create_ts),
+            "status": agent.status(now),
+        }
         return jsonify(answer)
 
     @app.post(f"{PREFIX}/agents/<agent_id>/leave")
@@ -141,8 +146,10 @@ def create_emulator(
         agents = store.list_agents(app_id, request.args.get("channel"))
         limit = min(max(request.args.get("limit", 20, type=int), 1), 100)
         items = [{"agent_id": a.agent_id, "start_ts": int(a.create_ts), "status": a.status(now)} for a in agents]
-        return jsonify(data={"count": len(items[:limit]), "list": items[:limit]},
-                       meta={"cursor": items[limit - 1]["agent_id"] if len(items) > limit else "", "total": len(items)})
+        return jsonify(
+            data={"count": len(items[:limit]), "list": items[:limit]},
+            meta={"cursor": items[limit - 1]["agent_id"] if len(items) > limit else "", "total": len(items)},
+        )
 
     # -- control routes, for tests and benchmarks that reach the emulator over HTTP ------------
 
@@ -281,8 +288,14 @@ def _check_join(body: dict[str, Any], app_id: str, app_certificate: str) -> tupl
         if not isinstance(token, str) or not token:
             raise _schema(f"rtcConfig.{token_key} is required: the project has an App Certificate")
         try:
-            token006.verify(token, app_id=app_id, app_certificate=app_certificate, channel=channel,
-                            uid=int(uid), privileges=privileges)
+            token006.verify(
+                token,
+                app_id=app_id,
+                app_certificate=app_certificate,
+                channel=channel,
+                uid=int(uid),
+                privileges=privileges,
+            )
         except token006.TokenError as exc:
             raise Rejected(400, f"rtcConfig.{token_key}: {exc}", "InvalidToken") from None
     subscribe = rtc.get("subscribeAudioUids")
@@ -290,14 +303,18 @@ def _check_join(body: dict[str, Any], app_id: str, app_certificate: str) -> tupl
     if subscribe is not None and unsubscribe is not None:
         raise _schema("give subscribeAudioUids or unSubscribeAudioUids, not both")
     if subscribe is not None and (not isinstance(subscribe, list) or len(subscribe) > 32):
-        raise _schema("subscribeAudioUids holds at most 32 uids, or [\"all\"]")
+        raise _schema('subscribeAudioUids holds at most 32 uids, or ["all"]')
     if unsubscribe is not None and (not isinstance(unsubscribe, list) or len(unsubscribe) > 5):
         raise _schema("unSubscribeAudioUids holds at most 5 uids")
     translate = body.get("translateConfig")
     if translate is not None:
         pairs = translate.get("languages") if isinstance(translate, dict) else None
-        if not isinstance(pairs, list) or len(pairs) > 4 or any(
-            not isinstance(p, dict) or not isinstance(p.get("target"), list) or len(p["target"]) > 10 for p in pairs
+        if (
+            not isinstance(pairs, list)
+            or len(pairs) > 4
+            or any(
+                not isinstance(p, dict) or not isinstance(p.get("target"), list) or len(p["target"]) > 10 for p in pairs
+            )
         ):
             raise _schema("translateConfig.languages holds at most 4 sources of at most 10 targets each")
     return name, languages, max_idle_time, rtc

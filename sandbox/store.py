@@ -132,16 +132,27 @@ class SandboxStore:
             db.execute(
                 "INSERT INTO agents (agent_id, app_id, name, channel, languages, pub_bot_uid, sub_bot_uid,"
                 " max_idle_time, create_ts, last_activity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (agent_id, app_id, name, channel, json.dumps(languages), pub_bot_uid, sub_bot_uid, max_idle_time, now, now),
+                (
+                    agent_id,
+                    app_id,
+                    name,
+                    channel,
+                    json.dumps(languages),
+                    pub_bot_uid,
+                    sub_bot_uid,
+                    max_idle_time,
+                    now,
+                    now,
+                ),
             )
         agent = self.get_agent(app_id, agent_id)
         assert agent is not None
         return agent
 
     def get_agent(self, app_id: str, agent_id: str) -> Agent | None:
-        row = self._db().execute(
-            "SELECT * FROM agents WHERE app_id = ? AND agent_id = ?", (app_id, agent_id)
-        ).fetchone()
+        row = (
+            self._db().execute("SELECT * FROM agents WHERE app_id = ? AND agent_id = ?", (app_id, agent_id)).fetchone()
+        )
         return _agent(row) if row else None
 
     def list_agents(self, app_id: str, channel: str | None = None) -> list[Agent]:
@@ -157,15 +168,14 @@ class SandboxStore:
             row = db.execute("SELECT * FROM agents WHERE app_id = ? AND agent_id = ?", (app_id, agent_id)).fetchone()
             if row is None or _agent(row).is_stopped(now):
                 return False
-            db.execute(
-                "UPDATE agents SET stopped_ts = ?, stop_reason = ? WHERE agent_id = ?", (now, reason, agent_id)
-            )
+            db.execute("UPDATE agents SET stopped_ts = ?, stop_reason = ? WHERE agent_id = ?", (now, reason, agent_id))
         return True
 
     def update_agent(self, app_id: str, agent_id: str, sequence_id: int, languages: list[str] | None) -> None:
         with self._transaction() as db:
             db.execute(
-                "UPDATE agents SET sequence_id = ?, languages = COALESCE(?, languages) WHERE app_id = ? AND agent_id = ?",
+                "UPDATE agents SET sequence_id = ?, languages = COALESCE(?, languages)"
+                " WHERE app_id = ? AND agent_id = ?",
                 (sequence_id, json.dumps(languages) if languages is not None else None, app_id, agent_id),
             )
 

@@ -74,8 +74,11 @@ def test_error_responses_carry_the_request_id_too(client):
 
 
 def test_log_lines_carry_the_request_id(client, agora, caplog):
-    agora.get("https://agora.test/api/speech-to-text/v1/projects/0123456789abcdef0123456789abcdef/agents/A1",
-              json={"status": "RUNNING"}, headers={"X-Request-ID": "agora-side-7"})
+    agora.get(
+        "https://agora.test/api/speech-to-text/v1/projects/0123456789abcdef0123456789abcdef/agents/A1",
+        json={"status": "RUNNING"},
+        headers={"X-Request-ID": "agora-side-7"},
+    )
     client.post("/api/rtt/query.json", json={"taskId": "A1"}, headers={"X-Request-ID": "trace-2"})
     line = next(record for record in caplog.records if record.name == "api.agora")
     assert line.request_id == "trace-2"

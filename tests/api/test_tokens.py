@@ -39,26 +39,30 @@ def test_expire_time_is_seconds_from_now_not_an_absolute_time(client):
 
 def test_uid_zero_lets_any_user_join(client):
     data = mint(client, channel="demo", uid=0).get_json()
-    decoded = assert_token(data["token"], channel="demo", uid=0, privileges=PUBLISHER_PRIVILEGES,
-                           expires_at=data["expiresAt"])
+    decoded = assert_token(
+        data["token"], channel="demo", uid=0, privileges=PUBLISHER_PRIVILEGES, expires_at=data["expiresAt"]
+    )
     with pytest.raises(token006.TokenError):  # it is not a token for the literal account "0"
-        token006.verify(data["token"], app_id=LIVE["APP_ID"], app_certificate=LIVE["APP_CERTIFICATE"],
-                        channel="demo", uid="0")
+        token006.verify(
+            data["token"], app_id=LIVE["APP_ID"], app_certificate=LIVE["APP_CERTIFICATE"], channel="demo", uid="0"
+        )
     assert decoded.crc_uid == 0  # crc32 of the empty account
 
 
 def test_uid_as_a_numeric_string_is_the_same_uid(client):
     data = mint(client, channel="demo", uid="4294967295").get_json()
     assert data["uid"] == 4294967295
-    assert_token(data["token"], channel="demo", uid=4294967295, privileges=PUBLISHER_PRIVILEGES,
-                 expires_at=data["expiresAt"])
+    assert_token(
+        data["token"], channel="demo", uid=4294967295, privileges=PUBLISHER_PRIVILEGES, expires_at=data["expiresAt"]
+    )
 
 
 def test_token_for_one_channel_does_not_open_another(client):
     data = mint(client, channel="demo", uid=42).get_json()
     with pytest.raises(token006.TokenError):
-        token006.verify(data["token"], app_id=LIVE["APP_ID"], app_certificate=LIVE["APP_CERTIFICATE"],
-                        channel="other", uid=42)
+        token006.verify(
+            data["token"], app_id=LIVE["APP_ID"], app_certificate=LIVE["APP_CERTIFICATE"], channel="other", uid=42
+        )
     with pytest.raises(token006.TokenError):
         token006.verify(data["token"], app_id=LIVE["APP_ID"], app_certificate="0" * 32, channel="demo", uid=42)
 
@@ -109,7 +113,8 @@ MISSING = object()
         ("uid", "", "uid must be an integer from 0 to 4294967295"),
         ("uid", " 5", "uid must be an integer from 0 to 4294967295"),
         ("uid", 1.5, "uid must be an integer from 0 to 4294967295"),
-        ("uid", 5.0, "uid must be an integer from 0 to 4294967295"),
+        ("uid", 4294967296.0, "uid must be an integer from 0 to 4294967295"),
+        ("uid", 1e300, "uid must be an integer from 0 to 4294967295"),
         ("uid", True, "uid must be an integer from 0 to 4294967295"),
         ("uid", None, "uid must be an integer from 0 to 4294967295"),
         ("uid", [1], "uid must be an integer from 0 to 4294967295"),
@@ -138,6 +143,13 @@ def test_each_bad_field_gets_a_400_naming_it_and_its_rule(client, field, value, 
     error = response.get_json()["error"]
     assert (error["code"], error["field"]) == ("invalid_field", field)
     assert error["message"].startswith(rule)
+
+
+def test_a_number_written_with_a_decimal_point_is_the_same_integer(client):
+    # JSON does not tell 42 from 42.0, and neither does the OpenAPI document's "integer".
+    data = mint(client, channel="demo", uid=42.0, expireTime=60.0).get_json()
+    assert (data["uid"], type(data["uid"])) == (42, int)
+    assert_token(data["token"], channel="demo", uid=42, privileges=PUBLISHER_PRIVILEGES, expires_at=data["expiresAt"])
 
 
 def test_unknown_fields_are_ignored(client):

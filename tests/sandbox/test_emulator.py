@@ -5,7 +5,7 @@ import sqlite3
 import time
 
 import pytest
-from agora_token_builder.RtcTokenBuilder import RtcTokenBuilder, Role_Publisher, Role_Subscriber
+from agora_token_builder.RtcTokenBuilder import Role_Publisher, Role_Subscriber, RtcTokenBuilder
 
 from sandbox import store as store_module
 from sandbox.emulator import DELAY_HEADER, DISCONNECT_HEADER, create_emulator
@@ -79,8 +79,12 @@ def test_unknown_agent_is_404(agora):
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Basic " + base64.b64encode(b"cid:wrong").decode()}, {"Authorization": "Bearer x"},
-     {"Authorization": "Basic !!!"}],
+    [
+        {},
+        {"Authorization": "Basic " + base64.b64encode(b"cid:wrong").decode()},
+        {"Authorization": "Bearer x"},
+        {"Authorization": "Basic !!!"},
+    ],
 )
 def test_bad_credentials_are_401(agora, headers):
     assert join(agora, headers=headers).status_code == 401
@@ -198,8 +202,11 @@ def test_a_fault_can_repeat(agora):
 
 @pytest.mark.parametrize(
     ("fault", "header", "value"),
-    [({"hang": True}, DELAY_HEADER, "3600.0"), ({"delay": 0.5}, DELAY_HEADER, "0.5"),
-     ({"disconnect": True}, DISCONNECT_HEADER, "1")],
+    [
+        ({"hang": True}, DELAY_HEADER, "3600.0"),
+        ({"delay": 0.5}, DELAY_HEADER, "0.5"),
+        ({"disconnect": True}, DISCONNECT_HEADER, "1"),
+    ],
 )
 def test_transport_faults_are_asked_of_the_transport(agora, fault, header, value):
     agora.post("/_sandbox/faults", json=fault)

@@ -31,8 +31,15 @@ def test_healthz_says_sandbox(client):
 def test_tokens_are_signed_with_the_sandbox_project(client):
     data = client.post("/api/tokens.json", json={"channel": "demo", "uid": 5}).get_json()
     assert data["appId"] == SANDBOX_CREDENTIALS["APP_ID"]
-    assert_token(data["token"], channel="demo", uid=5, privileges=PUBLISHER_PRIVILEGES, expires_at=data["expiresAt"],
-                 app_id=SANDBOX_CREDENTIALS["APP_ID"], cert=SANDBOX_CREDENTIALS["APP_CERTIFICATE"])
+    assert_token(
+        data["token"],
+        channel="demo",
+        uid=5,
+        privileges=PUBLISHER_PRIVILEGES,
+        expires_at=data["expiresAt"],
+        app_id=SANDBOX_CREDENTIALS["APP_ID"],
+        cert=SANDBOX_CREDENTIALS["APP_CERTIFICATE"],
+    )
 
 
 def test_full_flow(client):
@@ -113,9 +120,11 @@ def test_caption_stream_carries_protobuf_from_the_pub_bot_until_stop(client):
     assert response.content_type.startswith("text/event-stream")
 
     def two_final_speakers(events):
-        finals = {Text.FromString(base64.b64decode(json.loads(e["data"])["payload"])).uid
-                  for e in events if "id" in e and Text.FromString(
-                      base64.b64decode(json.loads(e["data"])["payload"])).words[0].is_final}
+        finals = {
+            Text.FromString(base64.b64decode(json.loads(e["data"])["payload"])).uid
+            for e in events
+            if "id" in e and Text.FromString(base64.b64decode(json.loads(e["data"])["payload"])).words[0].is_final
+        }
         return finals >= set(SPEAKERS)
 
     events = read_events(response, two_final_speakers)

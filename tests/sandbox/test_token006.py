@@ -4,7 +4,7 @@ import base64
 import time
 
 import pytest
-from agora_token_builder.RtcTokenBuilder import RtcTokenBuilder, Role_Publisher, Role_Subscriber
+from agora_token_builder.RtcTokenBuilder import Role_Publisher, Role_Subscriber, RtcTokenBuilder
 
 from sandbox import token006
 

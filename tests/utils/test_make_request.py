@@ -40,8 +40,12 @@ def test_redirects_are_not_followed(app, agora):
 
 
 def test_a_failure_keeps_agoras_status_reason_and_request_id(app, agora):
-    agora.get(URL, status=400, json={"detail": "body schema check fail", "reason": "InvalidParameter"},
-              headers={"X-Request-ID": "r-1"})
+    agora.get(
+        URL,
+        status=400,
+        json={"detail": "body schema check fail", "reason": "InvalidParameter"},
+        headers={"X-Request-ID": "r-1"},
+    )
     with app.app_context(), pytest.raises(AgoraError) as failure:
         make_request("GET", URL, "Y3JlZA==")
     error = failure.value

@@ -12,8 +12,11 @@ def query(client, path="/api/rtt/query.json", **body):
 
 
 def test_query_reports_agoras_status(client, agora):
-    agora.get(AGENT, json={"message": "ok", "agent_id": "AGENT123", "create_ts": 1732500000, "status": "RUNNING"},
-              match=[matchers.header_matcher({"Authorization": BASIC})])
+    agora.get(
+        AGENT,
+        json={"message": "ok", "agent_id": "AGENT123", "create_ts": 1732500000, "status": "RUNNING"},
+        match=[matchers.header_matcher({"Authorization": BASIC})],
+    )
     response = query(client, taskId="AGENT123")
     assert response.status_code == 200
     assert response.get_json() == {"taskId": "AGENT123", "status": "RUNNING", "createTs": 1732500000, "message": "ok"}

@@ -9,7 +9,7 @@ from responses import matchers
 from sandbox import token006
 from tests.conftest import BASIC, RTT_BASE
 from tests.tokens import PUBLISHER_PRIVILEGES, assert_token
-from utils.generate_resource import BOT_UID_MAX, BOT_UID_MIN, BOT_TOKEN_LIFETIME
+from utils.generate_resource import BOT_TOKEN_LIFETIME, BOT_UID_MAX, BOT_UID_MIN
 
 JOIN = f"{RTT_BASE}/join"
 JOINED = {"agent_id": "AGENT123", "create_ts": 1732500000, "status": "RUNNING"}
@@ -65,11 +65,21 @@ def test_start_joins_two_bots_with_their_own_tokens(client, agora):
         decoded = token006.decode(rtc[token_key])
         expires_at = decoded.privileges[token006.PUBLISH_DATA]
         assert before + BOT_TOKEN_LIFETIME <= expires_at <= after + BOT_TOKEN_LIFETIME
-        assert_token(rtc[token_key], channel="demo", uid=int(rtc[uid_key]), privileges=PUBLISHER_PRIVILEGES,
-                     expires_at=expires_at)
+        assert_token(
+            rtc[token_key],
+            channel="demo",
+            uid=int(rtc[uid_key]),
+            privileges=PUBLISHER_PRIVILEGES,
+            expires_at=expires_at,
+        )
     with pytest.raises(token006.TokenError):  # not interchangeable
-        token006.verify(rtc["pubBotToken"], app_id=decoded.app_id, app_certificate="fedcba9876543210fedcba9876543210",
-                        channel="demo", uid=int(rtc["subBotUid"]))
+        token006.verify(
+            rtc["pubBotToken"],
+            app_id=decoded.app_id,
+            app_certificate="fedcba9876543210fedcba9876543210",
+            channel="demo",
+            uid=int(rtc["subBotUid"]),
+        )
 
 
 def test_nothing_but_the_agora_request_headers_go_upstream(client, agora):
@@ -84,6 +94,13 @@ def test_languages_and_idle_time_are_passed_on(client, agora):
     assert start(client, channel="demo", languages=["es-ES", "zh-CN-sichuan"], maxIdleTime=5).status_code == 200
     body = sent_body(agora)
     assert (body["languages"], body["maxIdleTime"]) == (["es-ES", "zh-CN-sichuan"], 5)
+
+
+def test_an_integral_float_is_an_integer(client, agora):
+    agora.post(JOIN, json=JOINED)
+    assert start(client, channel="demo", maxIdleTime=120.0).status_code == 200
+    assert sent_body(agora)["maxIdleTime"] == 120
+    assert isinstance(sent_body(agora)["maxIdleTime"], int)
 
 
 def test_every_start_has_a_new_name_and_new_bots(client, agora):
@@ -150,7 +167,11 @@ def test_each_bad_field_gets_a_400_and_agora_is_not_called(client, agora, field,
 @pytest.mark.parametrize(
     ("upstream", "status", "code"),
     [
-        ({"status": 400, "json": {"detail": "body schema check fail", "reason": "InvalidParameter"}}, 502, "agora_rejected"),
+        (
+            {"status": 400, "json": {"detail": "body schema check fail", "reason": "InvalidParameter"}},
+            502,
+            "agora_rejected",
+        ),
         ({"status": 401, "json": {"detail": "Invalid authentication credentials"}}, 502, "agora_auth_failed"),
         ({"status": 403, "json": {"detail": "invalid_appid!"}}, 502, "agora_auth_failed"),
         ({"status": 404, "json": {"detail": "no such project"}}, 502, "agora_rejected"),
