@@ -22,17 +22,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_settings(os.environ, config))
     app.json.sort_keys = False  # keep the documented field order
 
-    from api import errors, request_id
+    from api import errors, health, openapi, request_id, security, tokens
+    from api.rtt import query, start, stop
     from utils.make_request import build_session
 
     request_id.init_app(app)
     errors.register_error_handlers(app)
+    security.init_app(app)
     app.extensions["agora_session"] = build_session(app.config["AGORA_POOL_SIZE"])
+    app.extensions["openapi"] = openapi.build_document(app.config)
 
-    from api import health, tokens
-    from api.rtt import query, start, stop
-
-    for module in (health, tokens, start, query, stop):
+    for module in (health, openapi, tokens, start, query, stop):
         app.register_blueprint(module.bp)
 
     if app.config["AGORA_MODE"] == "sandbox":

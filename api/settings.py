@@ -31,8 +31,10 @@ DEFAULTS: dict[str, Any] = {
     "CHANNEL_PATTERN": None,
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
-    "RATELIMIT_TOKENS": "120 per minute",
-    "RATELIMIT_RTT": "20 per minute",
+    # Per client address and per worker (memory storage): generous enough for a school or an
+    # office behind one NAT address, low enough to stop a script. Tune them for your users.
+    "RATELIMIT_TOKENS": "100 per second; 3000 per minute",
+    "RATELIMIT_RTT": "50 per second; 1000 per minute",
     "MAX_CONTENT_LENGTH": 16 * 1024,
     "TRUSTED_PROXIES": 0,
     "LOG_LEVEL": "INFO",
@@ -93,9 +95,7 @@ def _decide_mode(raw: Mapping[str, Any], problems: list[str]) -> str:
         return "live"
     if mode == "sandbox":
         if present:
-            logging.getLogger(__name__).warning(
-                "AGORA_MODE=sandbox: ignoring %s", ", ".join(present)
-            )
+            logging.getLogger(__name__).warning("AGORA_MODE=sandbox: ignoring %s", ", ".join(present))
         return "sandbox"
     if mode == "" and not present:
         return "sandbox"

@@ -16,12 +16,18 @@ from utils.languages import SUPPORTED_LANGUAGES
 
 MAX_UID = 4_294_967_295
 CHANNEL_RULE = (
-    "channel must be 1-64 characters from a-z, A-Z, 0-9, space and "
-    "! # $ % & ( ) + - : ; < = . > ? @ [ ] ^ _ { | } ~ ,"
+    "channel must be 1-64 characters from a-z, A-Z, 0-9, space and ! # $ % & ( ) + - : ; < = . > ? @ [ ] ^ _ { | } ~ ,"
 )
-_CHANNEL = re.compile(r"[A-Za-z0-9!#$%&()+\-:;<=.>?@\[\]^_{|}~, ]{1,64}")
-_UID_STRING = re.compile(r"0|[1-9][0-9]{0,9}")
-_TASK_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+CHANNEL = r"[A-Za-z0-9!#$%&()+\-:;<=.>?@\[\]^_{|}~, ]{1,64}"
+_CHANNEL = re.compile(CHANNEL)
+# The decimal form of 0..4294967295, no leading zeros: exact, so the OpenAPI document can use it too.
+UID_STRING = (
+    r"0|[1-9][0-9]{0,8}|[1-3][0-9]{9}|4[01][0-9]{8}|42[0-8][0-9]{7}|429[0-3][0-9]{6}|4294[0-8][0-9]{5}"
+    r"|42949[0-5][0-9]{4}|429496[0-6][0-9]{3}|4294967[01][0-9]{2}|42949672[0-8][0-9]|429496729[0-5]"
+)
+_UID_STRING = re.compile(UID_STRING)
+TASK_ID = r"[A-Za-z0-9_-]{1,128}"
+_TASK_ID = re.compile(TASK_ID)
 
 DEFAULT_LANGUAGES = ["en-US"]
 MAX_LANGUAGES = 4
@@ -43,7 +49,7 @@ def read_json_object() -> dict[str, Any]:
     if body is None:
         raise ApiError(400, "invalid_json", "The request body is not valid JSON.")
     if not isinstance(body, dict):
-        raise ApiError(400, "invalid_json", "The request body must be a JSON object, such as {\"channel\": \"demo\"}.")
+        raise ApiError(400, "invalid_json", 'The request body must be a JSON object, such as {"channel": "demo"}.')
     return body
 
 
@@ -69,7 +75,8 @@ def uid_field(body: dict[str, Any]) -> int:
     rule = "uid must be an integer from 0 to 4294967295 (0 lets Agora assign one), or that number as a string"
     if isinstance(value, str) and _UID_STRING.fullmatch(value):
         value = int(value)
-    if not _is_int(value) or not 0 <= value <= MAX_UID:
+    value = _as_int(value)
+    if value is None or not 0 <= value <= MAX_UID:
         raise invalid_field("uid", rule)
     return value
 
@@ -77,7 +84,7 @@ def uid_field(body: dict[str, Any]) -> int:
 def role_field(body: dict[str, Any]) -> str:
     value = body.get("role", "publisher")
     if value not in ("publisher", "subscriber"):
-        raise invalid_field("role", "role must be \"publisher\" or \"subscriber\"")
+        raise invalid_field("role", 'role must be "publisher" or "subscriber"')
     return value
 
 
@@ -95,7 +102,7 @@ def languages_field(body: dict[str, Any]) -> list[str]:
         return list(DEFAULT_LANGUAGES)
     rule = (
         f"languages must be a list of 1 to {MAX_LANGUAGES} different language codes "
-        "that Agora supports, such as [\"en-US\", \"es-ES\"]"
+        'that Agora supports, such as ["en-US", "es-ES"]'
     )
     if not isinstance(value, list) or not 1 <= len(value) <= MAX_LANGUAGES:
         raise invalid_field("languages", rule)
@@ -110,7 +117,9 @@ def languages_field(body: dict[str, Any]) -> list[str]:
 def task_id_field(body: dict[str, Any]) -> str:
     value = _required(body, "taskId")
     if not isinstance(value, str) or not _TASK_ID.fullmatch(value):
-        raise invalid_field("taskId", "taskId must be the taskId that start returned (1-128 characters of A-Z, a-z, 0-9, _ and -)")
+        raise invalid_field(
+            "taskId", "taskId must be the taskId that start returned (1-128 characters of A-Z, a-z, 0-9, _ and -)"
+        )
     return value
 
 
@@ -126,11 +135,22 @@ def _int_field(body: dict[str, Any], name: str, default: int, bounds: tuple[int,
     if value is _MISSING:
         return default
     low, high = bounds
-    if not _is_int(value) or not low <= value <= high:
+    number = _as_int(value)
+    if number is None or not low <= number <= high:
         raise invalid_field(name, f"{name} must be an integer from {low} to {high} ({unit})")
-    return value
+    return number
 
 
-def _is_int(value: Any) -> bool:
-    # bool is an int in Python, but `true` is not a number in JSON.
-    return isinstance(value, int) and not isinstance(value, bool)
+def _as_int(value: Any) -> int | None:
+    """The integer a JSON number stands for, or None.
+
+    JSON (and JSON Schema, hence the OpenAPI document) does not tell 60 from 60.0, so neither
+    do we; 60.5 is not an integer, and `true` is not a number although Python's bool is an int.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None

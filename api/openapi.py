@@ -1,0 +1,334 @@
+"""GET /api/openapi.json: the OpenAPI 3.1 contract of the API.
+
+Built from the validators' own constants, so the document and the code cannot drift apart;
+the tests fuzz the running server against it (schemathesis).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, current_app
+
+from api import validation
+from utils.languages import SUPPORTED_LANGUAGES
+
+bp = Blueprint("openapi", __name__)
+
+TASK_STATUSES = ["IDLE", "STARTING", "RUNNING", "STOPPING", "STOPPED", "RECOVERING", "FAILED"]
+
+
+@bp.get("/api/openapi.json")
+def get() -> dict[str, Any]:
+    return current_app.extensions["openapi"]
+
+
+def build_document(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The document for this deployment: with bearer security when API_KEYS is set."""
+    secured = bool(config["API_KEYS"])
+    paths: dict[str, Any] = {}
+    for path, legacy, operation in (
+        ("/api/tokens.json", "/api/token.json", _tokens()),
+        ("/api/rtt/start.json", "/api/transcription/start.json", _start()),
+        ("/api/rtt/query.json", "/api/transcription/query.json", _query()),
+        ("/api/rtt/stop.json", "/api/transcription/stop.json", _stop()),
+    ):
+        if secured:
+            operation["responses"]["401"] = _error("No valid `Authorization: Bearer <key>` (API_KEYS is set).")
+        paths[path] = {"post": operation}
+        paths[legacy] = {
+            "post": {
+                **operation,
+                "operationId": operation["operationId"] + "Legacy",
+                "deprecated": True,
+                "summary": operation["summary"] + " (the guide's path)",
+            }
+        }
+    paths["/api/openapi.json"] = {
+        "get": {
+            "operationId": "openapi",
+            "summary": "This document",
+            "tags": ["meta"],
+            "responses": {
+                "200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}},
+                **({"401": _error("No valid API key.")} if secured else {}),
+            },
+        }
+    }
+    paths["/healthz"] = {
+        "get": {
+            "operationId": "health",
+            "summary": "Liveness, and which Agora this instance talks to",
+            "tags": ["meta"],
+            "security": [],
+            "responses": {
+                "200": {
+                    "description": "Up",
+                    "headers": _REQUEST_ID_HEADER,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["status", "mode", "rtt"],
+                                "properties": {
+                                    "status": {"const": "ok"},
+                                    "mode": {"enum": ["sandbox", "live"]},
+                                    "rtt": {"const": "7.x"},
+                                },
+                            }
+                        }
+                    },
+                }
+            },
+        }
+    }
+    document: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Agora live captions backend",
+            "version": "1.0.0",
+            "description": "RTC tokens, and Agora Real-Time Transcription 7.x tasks (start, query, stop) "
+            'for live captions. Every error is `{"error": {"code", "message", "field"?}}`.',
+        },
+        "paths": paths,
+        "components": {"schemas": _SCHEMAS},
+    }
+    if secured:
+        document["components"]["securitySchemes"] = {"bearerAuth": {"type": "http", "scheme": "bearer"}}
+        document["security"] = [{"bearerAuth": []}]
+    return document
+
+
+_REQUEST_ID_HEADER = {
+    "X-Request-ID": {"description": "The request's id, as sent or generated", "schema": {"type": "string"}}
+}
+
+
+def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "description": description,
+        "headers": {**_REQUEST_ID_HEADER, **(headers or {})},
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _ok(schema: str) -> dict[str, Any]:
+    return {
+        "description": "Success",
+        "headers": _REQUEST_ID_HEADER,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "string"}, "required": True}}
+
+
+def _common_errors(*, upstream: bool) -> dict[str, Any]:
+    errors = {
+        "400": _error("A field breaks its rule (`invalid_field`, naming it) or the body is not a JSON object."),
+        "413": _error("The body is larger than MAX_CONTENT_LENGTH."),
+        "415": _error("The body is not sent as application/json."),
+        "429": _error("Too many requests from this client, or from this project at Agora.", _RETRY_AFTER),
+        "500": _error("A bug; logged with the request id."),
+    }
+    if upstream:
+        errors["502"] = _error("Agora failed or refused (`agora_auth_failed`, `agora_rejected`, `agora_unavailable`).")
+        errors["504"] = _error("Agora did not answer in time (`agora_timeout`).")
+    return errors
+
+
+def _body(schema: str) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+
+
+def _tokens() -> dict[str, Any]:
+    return {
+        "operationId": "generateToken",
+        "summary": "Mint an RTC token (AccessToken 006) for one uid in one channel",
+        "tags": ["tokens"],
+        "requestBody": _body("TokenRequest"),
+        "responses": {
+            "200": _ok("TokenResponse"),
+            "403": _error("The channel does not match CHANNEL_PATTERN (`channel_forbidden`)."),
+            **_common_errors(upstream=False),
+        },
+    }
+
+
+def _start() -> dict[str, Any]:
+    return {
+        "operationId": "startTranscription",
+        "summary": "Start live transcription in a channel (Agora RTT 7.x join)",
+        "tags": ["rtt"],
+        "requestBody": _body("StartRequest"),
+        "responses": {
+            "200": {
+                **_ok("StartResponse"),
+                "links": {
+                    "QueryTask": {
+                        "operationId": "queryTranscription",
+                        "requestBody": {"taskId": "$response.body#/taskId"},
+                    },
+                    "StopTask": {
+                        "operationId": "stopTranscription",
+                        "requestBody": {"taskId": "$response.body#/taskId"},
+                    },
+                },
+            },
+            "403": _error("The channel does not match CHANNEL_PATTERN (`channel_forbidden`)."),
+            "409": _error("Agora reports a conflicting task (`agora_conflict`)."),
+            **_common_errors(upstream=True),
+        },
+    }
+
+
+def _query() -> dict[str, Any]:
+    return {
+        "operationId": "queryTranscription",
+        "summary": "The status of a transcription task, as Agora reports it",
+        "tags": ["rtt"],
+        "requestBody": _body("TaskRequest"),
+        "responses": {
+            "200": _ok("QueryResponse"),
+            "404": _error("Unknown task (`task_not_found`)."),
+            **_common_errors(upstream=True),
+        },
+    }
+
+
+def _stop() -> dict[str, Any]:
+    return {
+        "operationId": "stopTranscription",
+        "summary": "Stop a transcription task (Agora RTT 7.x leave)",
+        "tags": ["rtt"],
+        "requestBody": _body("TaskRequest"),
+        "responses": {
+            "200": _ok("StopResponse"),
+            "404": _error("Unknown or already stopped task (`task_not_found`)."),
+            **_common_errors(upstream=True),
+        },
+    }
+
+
+_CHANNEL = {
+    "type": "string",
+    "pattern": f"^{validation.CHANNEL}$",
+    "description": validation.CHANNEL_RULE,
+    "examples": ["demo"],
+}
+_BOT_UID = {"type": "integer", "minimum": 0, "maximum": validation.MAX_UID}
+_IGNORED = {"description": "Sent by clients of the guide's 6.x API; accepted and ignored."}
+
+_SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string", "description": "For programs, e.g. invalid_field, task_not_found"},
+                    "message": {"type": "string", "description": "For people: what went wrong and the rule"},
+                    "field": {"type": "string", "description": "The input field at fault"},
+                    "agoraStatus": {"type": "integer", "description": "Agora's HTTP status"},
+                    "agoraReason": {"type": "string", "description": "Agora's own words"},
+                    "agoraRequestId": {"type": "string"},
+                },
+            }
+        },
+    },
+    "TokenRequest": {
+        "type": "object",
+        "required": ["channel", "uid"],
+        "properties": {
+            "channel": _CHANNEL,
+            "uid": {
+                "description": "0 lets any uid join with the token",
+                "oneOf": [
+                    {"type": "integer", "minimum": 0, "maximum": validation.MAX_UID},
+                    {"type": "string", "pattern": f"^({validation.UID_STRING})$"},
+                ],
+            },
+            "role": {"enum": ["publisher", "subscriber"], "default": "publisher"},
+            "expireTime": {
+                "type": "integer",
+                "minimum": validation.EXPIRE_TIME_RANGE[0],
+                "maximum": validation.EXPIRE_TIME_RANGE[1],
+                "default": validation.DEFAULT_EXPIRE_TIME,
+                "description": "Seconds from now",
+            },
+        },
+    },
+    "TokenResponse": {
+        "type": "object",
+        "required": ["token", "channel", "uid", "role", "expiresAt", "appId"],
+        "properties": {
+            "token": {"type": "string", "pattern": "^006[0-9a-fA-F]{32}"},
+            "channel": {"type": "string"},
+            "uid": _BOT_UID,
+            "role": {"enum": ["publisher", "subscriber"]},
+            "expiresAt": {"type": "integer", "description": "Unix seconds"},
+            "appId": {"type": "string", "pattern": "^[0-9a-fA-F]{32}$"},
+        },
+    },
+    "StartRequest": {
+        "type": "object",
+        "required": ["channel"],
+        "properties": {
+            "channel": _CHANNEL,
+            "languages": {
+                "type": "array",
+                "items": {"enum": sorted(SUPPORTED_LANGUAGES)},
+                "minItems": 1,
+                "maxItems": validation.MAX_LANGUAGES,
+                "uniqueItems": True,
+                "default": validation.DEFAULT_LANGUAGES,
+            },
+            "maxIdleTime": {
+                "type": "integer",
+                "minimum": validation.MAX_IDLE_TIME_RANGE[0],
+                "maximum": validation.MAX_IDLE_TIME_RANGE[1],
+                "default": validation.DEFAULT_MAX_IDLE_TIME,
+                "description": "Seconds without anyone in the channel before the task ends by itself",
+            },
+            "builderToken": _IGNORED,
+        },
+    },
+    "StartResponse": {
+        "type": "object",
+        "required": ["taskId", "status", "createTs", "channel", "pubBotUid", "subBotUid"],
+        "properties": {
+            "taskId": {"type": "string"},
+            "status": {"type": "string", "examples": TASK_STATUSES},
+            "createTs": {"type": "integer"},
+            "channel": {"type": "string"},
+            "pubBotUid": {**_BOT_UID, "description": "Caption messages arrive from this uid's data stream"},
+            "subBotUid": _BOT_UID,
+        },
+    },
+    "TaskRequest": {
+        "type": "object",
+        "required": ["taskId"],
+        "properties": {
+            "taskId": {"type": "string", "pattern": f"^{validation.TASK_ID}$"},
+            "builderToken": _IGNORED,
+        },
+    },
+    "QueryResponse": {
+        "type": "object",
+        "required": ["taskId", "status", "createTs"],
+        "properties": {
+            "taskId": {"type": "string"},
+            "status": {"type": "string", "examples": TASK_STATUSES},
+            "createTs": {"type": ["integer", "null"]},
+            "message": {"type": "string"},
+        },
+    },
+    "StopResponse": {
+        "type": "object",
+        "required": ["taskId", "status"],
+        "properties": {"taskId": {"type": "string"}, "status": {"type": "string"}},
+    },
+}

@@ -1,0 +1,93 @@
+"""What makes the API safe to expose: proxy awareness, CORS allow-list, API keys, rate limits."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+
+from flask import Flask, Response, current_app, request
+from flask_cors import CORS
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.util import get_remote_address
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from api.errors import ApiError
+from utils.send_response import send_error
+
+# Headers a page on another origin may send and read.
+ALLOWED_HEADERS = ["Content-Type", "Authorization", "X-Request-ID"]
+EXPOSED_HEADERS = ["X-Request-ID", "Retry-After"]
+
+
+def init_app(app: Flask) -> None:
+    config = app.config
+    if config["TRUSTED_PROXIES"]:
+        # The client's address (for rate limits and logs) is what the proxies in front say.
+        hops = config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    if config["CORS_ORIGINS"]:
+        CORS(
+            app,
+            resources={r"/api/*": {"origins": config["CORS_ORIGINS"]}},
+            allow_headers=ALLOWED_HEADERS,
+            expose_headers=EXPOSED_HEADERS,
+            methods=["GET", "POST", "OPTIONS"],
+            max_age=600,
+        )
+    _init_rate_limits(app)  # before the key check: a key guesser is rate limited too
+    if config["API_KEYS"]:
+        digests = [hashlib.sha256(key.encode()).digest() for key in config["API_KEYS"]]
+        app.extensions["api_key_digests"] = digests
+        app.before_request(_require_api_key)
+
+
+def _require_api_key() -> None:
+    if not request.path.startswith("/api/") or request.method == "OPTIONS":
+        return
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    # Compare digests, against every key: the time taken says nothing about the keys.
+    digest = hashlib.sha256(presented.strip().encode()).digest()
+    matched = False
+    for known in current_app.extensions["api_key_digests"]:
+        matched |= hmac.compare_digest(digest, known)
+    if scheme.lower() != "bearer" or not matched:
+        raise ApiError(
+            401,
+            "unauthorized",
+            "This API needs `Authorization: Bearer <key>` with one of the keys in API_KEYS.",
+            headers={"WWW-Authenticate": 'Bearer realm="api"'},
+        )
+
+
+def _init_rate_limits(app: Flask) -> None:
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=app.config["RATELIMIT_STORAGE_URI"],
+        # Its own headers would put a Retry-After on every answer and overwrite Agora's; the
+        # 429 handler below sets the one Retry-After that matters.
+        headers_enabled=False,
+    )
+    limiter.request_filter(lambda: request.method == "OPTIONS")  # CORS preflights are free
+    app.extensions["rate_limiter"] = limiter
+    app.register_error_handler(RateLimitExceeded, _rate_limited)
+
+    from api import tokens
+    from api.rtt import query, start, stop
+
+    limiter.shared_limit(lambda: current_app.config["RATELIMIT_TOKENS"], scope="tokens")(tokens.bp)
+    rtt_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_RTT"], scope="rtt")
+    for module in (start, query, stop):
+        rtt_limit(module.bp)
+
+
+def _rate_limited(_exc: RateLimitExceeded) -> Response:
+    limit = current_app.extensions["rate_limiter"].current_limit
+    wait = max(1, int(limit.reset_at - time.time())) if limit is not None else 1
+    return send_error(
+        429,
+        "rate_limited",
+        "Too many requests from this client; retry after the time in Retry-After.",
+        headers={"Retry-After": str(wait)},
+    )
