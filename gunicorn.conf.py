@@ -1,0 +1,61 @@
+"""gunicorn settings for production. gunicorn reads this file from the working directory.
+
+Each value can be overridden by its environment variable (below) or on the command line
+(`gunicorn -w 3 -b 0.0.0.0:8080 wsgi:app`). The choices are explained, with figures, in
+bench/RESULTS.md.
+"""
+
+import os
+import sys
+
+from dotenv import load_dotenv
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+load_dotenv()
+
+from api.settings import ConfigError, describe_mode, load_settings  # noqa: E402
+
+# Check the settings once, in the master, before any worker starts: a bad configuration stops
+# gunicorn with one clear message instead of workers failing to boot one after another.
+try:
+    _settings = load_settings(os.environ)
+except ConfigError as error:
+    sys.exit(f"Configuration error, not starting: {error}")
+
+wsgi_app = "wsgi:app"
+_port = os.environ.get("PORT")
+bind = os.environ.get("BIND") or (f"0.0.0.0:{_port}" if _port else "127.0.0.1:8000")
+
+# Threads, because a request spends most of its life waiting on Agora (a join takes up to
+# seconds): a thread waiting on a socket releases the GIL, so a worker keeps serving. One
+# worker per core for the CPU-bound part (token signing, JSON).
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 2))
+threads = int(os.environ.get("GUNICORN_THREADS", 64))
+# Longer than the slowest Agora call (AGORA_READ_TIMEOUT) plus the retries of a query.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
+graceful_timeout = 30
+keepalive = 5
+
+# X-Forwarded-* are trusted only from these addresses (the proxy in front); the app's
+# TRUSTED_PROXIES tells it how many of them to unwrap for the client's address.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+accesslog = os.environ.get("ACCESS_LOG", "-")
+access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms pid=%(p)s request_id=%({x-request-id}o)s'
+errorlog = "-"
+
+# gunicorn 25+ opens a control socket at one fixed path per user; two instances on a host
+# would fight over it. Opt in with GUNICORN_CONTROL_SOCKET=/path/to/socket.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
+
+
+def when_ready(server):
+    if _settings["AGORA_MODE"] == "sandbox":
+        server.log.warning(describe_mode(_settings))
+    else:
+        server.log.info(describe_mode(_settings))
+    for address in server.cfg.bind:
+        host = address.replace("0.0.0.0", "127.0.0.1")
+        server.log.info("Open http://%s/ for the live captions demo", host)
