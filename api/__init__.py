@@ -22,7 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_settings(os.environ, config))
     app.json.sort_keys = False  # keep the documented field order
 
-    from api import errors, health, openapi, request_id, security, tokens
+    from api import demo, errors, health, openapi, request_id, security, tokens
     from api.rtt import query, start, stop
     from utils.make_request import build_session
 
@@ -32,7 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["agora_session"] = build_session(app.config["AGORA_POOL_SIZE"])
     app.extensions["openapi"] = openapi.build_document(app.config)
 
-    for module in (health, openapi, tokens, start, query, stop):
+    for module in (demo, health, openapi, tokens, start, query, stop):
         app.register_blueprint(module.bp)
 
     if app.config["AGORA_MODE"] == "sandbox":

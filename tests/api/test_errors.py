@@ -87,3 +87,13 @@ def test_log_lines_carry_the_request_id(client, agora, caplog):
 
 def test_healthz_says_which_agora(client):
     assert client.get("/healthz").get_json() == {"status": "ok", "mode": "live", "rtt": "7.x"}
+
+
+def test_the_demo_page_is_html(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.content_type.startswith("text/html")
+    page = response.get_data(as_text=True)
+    for testid in ("channel", "uid", "join", "start-captions", "stop-captions", "captions", "status", "error"):
+        assert f'data-testid="{testid}"' in page
+    assert 'data-mode="live"' in page

@@ -1,0 +1,42 @@
+"""GET /: the live captions demo page (the guide's Call.tsx, without a build step)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template
+
+from utils.generate_resource import BOT_UID_MIN
+
+bp = Blueprint("demo", __name__)
+
+# A few of Agora's 147 languages, for the page's picker; the API accepts them all.
+PAGE_LANGUAGES = {
+    "en-US": "English (US)",
+    "en-GB": "English (UK)",
+    "es-ES": "Spanish (Spain)",
+    "es-MX": "Spanish (Mexico)",
+    "fr-FR": "French",
+    "de-DE": "German",
+    "it-IT": "Italian",
+    "pt-BR": "Portuguese (Brazil)",
+    "hi-IN": "Hindi",
+    "ja-JP": "Japanese",
+    "ko-KR": "Korean",
+    "zh-CN": "Chinese (Mandarin)",
+    "ar-EG": "Arabic (Egypt)",
+}
+
+
+# Agora's channel rule (api.validation.CHANNEL) for the input's `pattern`, which browsers
+# compile with the `v` flag: there, ( ) [ ] { } | - ^ must be escaped inside a class.
+CHANNEL_INPUT_PATTERN = r"[A-Za-z0-9!#$%&\(\)+\-:;<=.>?@\[\]\^_\{\|\}~, ]{1,64}"
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template(
+        "index.html",
+        mode=current_app.config["AGORA_MODE"],
+        bot_uid_min=BOT_UID_MIN,
+        channel_pattern=CHANNEL_INPUT_PATTERN,
+        languages=PAGE_LANGUAGES,
+    )
