@@ -16,8 +16,8 @@ from agora_token_builder.RtcTokenBuilder import Role_Publisher
 
 from api.tokens import handle_generate_token
 
-# Bot uids are drawn from the top of the uid space, which Agora does not assign to users who
-# join with uid 0, so a bot does not collide with a participant; the demo page hides this range.
+# Bot uids are drawn at random from the top of the uid space, far from the uids apps give their
+# users (the guide's fixed "2" and "3" collide with a user 2 or 3); the demo page hides this range.
 BOT_UID_MIN = 4_000_000_000
 BOT_UID_MAX = 4_294_967_295
 
