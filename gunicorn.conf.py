@@ -41,8 +41,9 @@ keepalive = 5
 # TRUSTED_PROXIES tells it how many of them to unwrap for the client's address.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
-accesslog = os.environ.get("ACCESS_LOG", "-")
-access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms pid=%(p)s request_id=%({x-request-id}o)s'
+# One line per request with the worker pid and the request id (format in api/access_log.py).
+accesslog = os.environ.get("ACCESS_LOG", "-") or None  # ACCESS_LOG= (empty) turns it off
+logger_class = "api.access_log.AccessLogger"
 errorlog = "-"
 
 # gunicorn 25+ opens a control socket at one fixed path per user; two instances on a host

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
+from api.request_id import current_request_id
 from utils.make_request import AgoraError
 from utils.send_response import send_error
 
@@ -123,7 +124,7 @@ def _handle_http_exception(exc: HTTPException) -> Response:
     }
     if status >= 500:
         # Unhandled bugs arrive here as InternalServerError; Flask has already logged the traceback.
-        message = f"Internal error; it has been logged with request id {getattr(g, 'request_id', '-')}."
+        message = f"Internal error; it has been logged with request id {current_request_id()}."
         return send_error(500, "internal_error", message)
     code = _HTTP_CODES.get(status, "http_error")
     message = _MESSAGES.get(status) or exc.description or exc.name

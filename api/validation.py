@@ -41,11 +41,11 @@ _MISSING = object()
 
 def read_json_object() -> dict[str, Any]:
     """The request body as a JSON object: 415 if it is not JSON, 400 if it is not an object."""
-    if not request.is_json:
+    body = request.get_json(silent=True)  # None when not sent as JSON, or not parseable
+    if body is None and not request.is_json:
         raise ApiError(
             415, "unsupported_media_type", "The request body must be JSON, sent with Content-Type: application/json."
         )
-    body = request.get_json(silent=True)
     if body is None:
         raise ApiError(400, "invalid_json", "The request body is not valid JSON.")
     if not isinstance(body, dict):

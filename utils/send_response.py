@@ -11,7 +11,8 @@ from flask import Response, jsonify
 def send_successful_response(data: Mapping[str, Any], status: int = 200) -> Response:
     """Answer with `data` as JSON."""
     response = jsonify(data)
-    response.status_code = status
+    if status != 200:
+        response.status_code = status
     return response
 
 

@@ -97,3 +97,21 @@ def test_the_demo_page_is_html(client):
     for testid in ("channel", "uid", "join", "start-captions", "stop-captions", "captions", "status", "error"):
         assert f'data-testid="{testid}"' in page
     assert 'data-mode="live"' in page
+
+
+def test_generated_ids_differ_in_a_forked_worker():
+    import os
+
+    from api.request_id import new_request_id
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # a gunicorn worker is a fork of its master
+        os.write(write, new_request_id().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child, parent = os.read(read, 64).decode(), new_request_id()
+    os.close(read)
+    os.close(write)
+    assert len(child) == len(parent) == 32
+    assert child[:16] != parent[:16]

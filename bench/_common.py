@@ -1,0 +1,263 @@
+"""What the benchmarks share: starting servers, driving wrk, paired runs, and the table.
+
+Absolute figures on a shared 2-core machine are noise; what a target is stated in is the
+ratio to a baseline measured in the same run. So each measurement alternates the two
+servers in short paired runs and reports the median of the per-pair ratios.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+OUT = BENCH / "out"
+SANDBOX = {
+    "APP_ID": "5a4db0c5000000000000000000000000",
+    "APP_CERTIFICATE": "5a4db0c5ce7700000000000000000000",
+    "CUSTOMER_ID": "sandbox-customer-id",
+    "CUSTOMER_SECRET": "sandbox-customer-secret",
+}
+# The service's own settings that a benchmark must not inherit from the shell.
+_SERVICE_ENV = {
+    *SANDBOX,
+    "AGORA_MODE",
+    "AGORA_API_BASE_URL",
+    "API_KEYS",
+    "CORS_ORIGINS",
+    "CHANNEL_PATTERN",
+    "RATELIMIT_ENABLED",
+    "SANDBOX_DB",
+    "WEB_CONCURRENCY",
+    "GUNICORN_THREADS",
+    "BIND",
+    "PORT",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Process:
+    name: str
+    url: str
+    popen: subprocess.Popen
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+
+    def worker_pids(self) -> list[int]:
+        """gunicorn's workers: the children of its master."""
+        children = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                if int(stat.rsplit(")", 1)[1].split()[1]) == self.popen.pid:
+                    children.append(int(entry.name))
+        return sorted(children)
+
+
+def clean_env(extra: dict[str, str]) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in _SERVICE_ENV}
+    env.update(extra)
+    return env
+
+
+def start_process(name: str, argv: list[str], cwd: Path, env: dict[str, str], url: str, ready_path: str) -> Process:
+    OUT.mkdir(exist_ok=True)
+    with (OUT / f"{name}.log").open("w") as log:
+        popen = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = Process(name, url, popen)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if popen.poll() is not None:
+            raise SystemExit(f"{name} exited: see {OUT / (name + '.log')}")
+        try:
+            requests.get(url + ready_path, timeout=1)
+            time.sleep(1.0)  # let every worker finish booting
+            return process
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    process.stop()
+    raise SystemExit(f"{name} did not start: see {OUT / (name + '.log')}")
+
+
+def gunicorn_shape() -> dict[str, str]:
+    """The worker shape gunicorn.conf.py chooses, for the baseline to copy."""
+    code = (
+        "import runpy, json; c = runpy.run_path('gunicorn.conf.py');"
+        "print(json.dumps({k: c[k] for k in ('worker_class', 'workers', 'threads')}))"
+    )
+    shape = json.loads(subprocess.check_output([sys.executable, "-c", code], cwd=ROOT, env=clean_env({})))
+    return {key: str(value) for key, value in shape.items()}
+
+
+def start_service(env: dict[str, str]) -> Process:
+    """The service as deployed: gunicorn wsgi:app with the project's gunicorn.conf.py."""
+    port = free_port()
+    instance = tempfile.mkdtemp(prefix="bench-sandbox-")
+    env = clean_env({"RATELIMIT_ENABLED": "false", "SANDBOX_DB": f"{instance}/sandbox.sqlite3", **env})
+    argv = [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "wsgi:app"]
+    return start_process("service", argv, ROOT, env, f"http://127.0.0.1:{port}", "/healthz")
+
+
+def start_baseline(module: str, env: dict[str, str], shape: dict[str, str]) -> Process:
+    """A bare Flask app from bench/, under gunicorn with the service's worker shape (and no config file)."""
+    port = free_port()
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-b",
+        f"127.0.0.1:{port}",
+        "-k",
+        shape["worker_class"],
+        "-w",
+        shape["workers"],
+        "--threads",
+        shape["threads"],
+        "--no-control-socket",
+        f"{module}:app",
+    ]
+    return start_process(
+        f"baseline-{module}", argv, BENCH, clean_env({**SANDBOX, **env}), f"http://127.0.0.1:{port}", "/"
+    )
+
+
+def start_emulator(latency: float) -> Process:
+    port = free_port()
+    argv = [sys.executable, "-m", "sandbox", "--port", str(port), "--latency", str(latency)]
+    return start_process("emulator", argv, ROOT, clean_env({}), f"http://127.0.0.1:{port}", "/_sandbox/stats")
+
+
+def emulator_stats(emulator: Process) -> dict[str, int]:
+    return requests.get(f"{emulator.url}/_sandbox/stats", timeout=5).json()
+
+
+# ---- wrk ------------------------------------------------------------------------------------
+
+_WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = os.getenv("BENCH_BODY")
+done = function(summary, latency, requests)
+  local errors = summary.errors
+  io.write(string.format('{"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "errors": %d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    errors.connect + errors.read + errors.write + errors.status + errors.timeout))
+end
+"""
+
+
+def wrk_available() -> bool:
+    return shutil.which("wrk") is not None
+
+
+def wrk(url: str, body: dict, connections: int, seconds: float) -> dict[str, float]:
+    """One wrk run: POST `body` to `url`; requests/s, p50 and p99 in ms, and the error count."""
+    OUT.mkdir(exist_ok=True)
+    script = OUT / "post.lua"
+    script.write_text(_WRK_SCRIPT)
+    threads = min(connections, 2)
+    result = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(connections),
+            "-d",
+            f"{max(1, round(seconds))}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BENCH_BODY": json.dumps(body)},
+        check=True,
+    )
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    return {
+        "rps": figures["requests"] / (figures["duration_us"] / 1e6),
+        "p50": figures["p50_us"] / 1000,
+        "p99": figures["p99_us"] / 1000,
+        "errors": figures["errors"],
+    }
+
+
+# ---- paired runs and the table -------------------------------------------------------------
+
+
+def paired(
+    measure: Callable[[Process], dict[str, float]], service: Process, baseline: Process, pairs: int
+) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
+    """`pairs` measurements of each, alternating which goes first, so drift hits both alike."""
+    ours, theirs = [], []
+    for index in range(pairs):
+        order = (service, baseline) if index % 2 == 0 else (baseline, service)
+        for process in order:
+            (ours if process is service else theirs).append(measure(process))
+    return ours, theirs
+
+
+def median_ratio(ours: list[dict[str, float]], theirs: list[dict[str, float]], key: str) -> float:
+    return statistics.median(a[key] / b[key] for a, b in zip(ours, theirs, strict=True) if b[key])
+
+
+def median_of(runs: list[dict[str, float]], key: str) -> float:
+    return statistics.median(run[key] for run in runs)
+
+
+def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+    print(f"\n{title}")
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT MET"
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown CPU",
+    )
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    return f"{os.cpu_count()} cores ({cpu}), Python {sys.version.split()[0]}, {when}"
