@@ -112,7 +112,7 @@ def gunicorn_shape() -> dict[str, str]:
     """The worker shape gunicorn.conf.py chooses, for the baseline to copy."""
     code = (
         "import runpy, json; c = runpy.run_path('gunicorn.conf.py');"
-        "print(json.dumps({k: c[k] for k in ('worker_class', 'workers', 'threads')}))"
+        "print(json.dumps({k: c[k] for k in ('worker_class', 'workers', 'threads', 'worker_connections')}))"
     )
     shape = json.loads(subprocess.check_output([sys.executable, "-c", code], cwd=ROOT, env=clean_env({})))
     return {key: str(value) for key, value in shape.items()}
