@@ -142,6 +142,8 @@ def start_baseline(module: str, env: dict[str, str], shape: dict[str, str]) -> P
         shape["workers"],
         "--threads",
         shape["threads"],
+        "--worker-connections",
+        shape["worker_connections"],
         "--no-control-socket",
         f"{module}:app",
     ]
