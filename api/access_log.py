@@ -15,6 +15,8 @@ import traceback
 
 from gunicorn.glogging import Logger
 
+from api.request_id import ENVIRON_KEY
+
 
 class AccessLogger(Logger):
     """gunicorn's Logger with a cheap, buffered access log.
@@ -38,7 +40,7 @@ class AccessLogger(Logger):
     def access(self, resp, req, environ, request_time) -> None:
         if not self.access_log_enabled:
             return
-        request_id = next((value for name, value in resp.headers if name.lower() == "x-request-id"), "-")
+        request_id = environ.get(ENVIRON_KEY, "-")  # the same dict the request id middleware saw
         status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
         milliseconds = request_time.seconds * 1000 + request_time.microseconds // 1000
         self._pending.append(

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from gunicorn.config import Config
 
 from api.access_log import AccessLogger
+from api.request_id import ENVIRON_KEY
 
 
 def make_logger(tmp_path):
@@ -16,10 +17,12 @@ def make_logger(tmp_path):
     return AccessLogger(config)
 
 
-def answer(request_id="rid-1", status="200 OK"):
-    return SimpleNamespace(
-        status=status, sent=266, headers=[("Content-Type", "application/json"), ("X-Request-ID", request_id)]
-    )
+def answer(status="200 OK"):
+    return SimpleNamespace(status=status, sent=266, headers=[("Content-Type", "application/json")])
+
+
+def environ(request_id):
+    return {**ENVIRON, ENVIRON_KEY: request_id}
 
 
 ENVIRON = {
@@ -32,8 +35,8 @@ ENVIRON = {
 
 def test_lines_carry_pid_and_request_id_and_are_written_on_flush(tmp_path):
     logger = make_logger(tmp_path)
-    logger.access(answer("rid-1"), None, ENVIRON, timedelta(milliseconds=12, microseconds=400))
-    logger.access(answer("rid-2", "404 NOT FOUND"), None, ENVIRON, timedelta(seconds=1, milliseconds=5))
+    logger.access(answer(), None, environ("rid-1"), timedelta(milliseconds=12, microseconds=400))
+    logger.access(answer("404 NOT FOUND"), None, environ("rid-2"), timedelta(seconds=1, milliseconds=5))
     logger.flush_access_log()
     for handler in logging.getLogger("gunicorn.access").handlers:
         handler.close()

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Response, jsonify
+from flask import Response
+
+# Compact JSON, fields in the order given. One encoder built once: jsonify does the same work
+# with a settings and debug lookup per call, a measurable part of a token request.
+_to_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
-def send_successful_response(data: Mapping[str, Any], status: int = 200) -> Response:
+def send_successful_response(data: dict[str, Any], status: int = 200) -> Response:
     """Answer with `data` as JSON."""
-    response = jsonify(data)
-    if status != 200:
-        response.status_code = status
-    return response
+    return Response(_to_json(data), status=status, mimetype="application/json")
 
 
 def send_error(
