@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,33 +25,15 @@ import requests
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 OUT = BENCH / "out"
-SANDBOX = {
-    "APP_ID": "5a4db0c5000000000000000000000000",
-    "APP_CERTIFICATE": "5a4db0c5ce7700000000000000000000",
-    "CUSTOMER_ID": "sandbox-customer-id",
-    "CUSTOMER_SECRET": "sandbox-customer-secret",
-}
-# The service's own settings that a benchmark must not inherit from the shell.
-_SERVICE_ENV = {
-    *SANDBOX,
-    "AGORA_MODE",
-    "AGORA_API_BASE_URL",
-    "API_KEYS",
-    "CORS_ORIGINS",
-    "CHANNEL_PATTERN",
-    "RATELIMIT_ENABLED",
-    "SANDBOX_DB",
-    "WEB_CONCURRENCY",
-    "GUNICORN_THREADS",
-    "BIND",
-    "PORT",
-}
+sys.path.insert(0, str(ROOT))
 
+from api.settings import ENVIRONMENT_VARIABLES  # noqa: E402
+from api.settings import SANDBOX_CREDENTIALS as SANDBOX  # noqa: E402
+from tests.servers import free_port  # noqa: E402
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+# The service's settings, and gunicorn.conf.py's, are not inherited from the shell: a stray
+# WEB_CONCURRENCY or API_KEYS would change what is measured.
+_SERVICE_ENV = {*ENVIRONMENT_VARIABLES, "WEB_CONCURRENCY", "BIND", "PORT", "ACCESS_LOG", "FORWARDED_ALLOW_IPS"}
 
 
 @dataclass
@@ -84,7 +65,11 @@ class Process:
 
 
 def clean_env(extra: dict[str, str]) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key not in _SERVICE_ENV}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in _SERVICE_ENV and not key.startswith("GUNICORN_")  # gunicorn.conf.py's and gunicorn's own
+    }
     env.update(extra)
     return env
 
@@ -263,3 +248,10 @@ def machine() -> str:
     )
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     return f"{os.cpu_count()} cores ({cpu}), Python {sys.version.split()[0]}, {when}"
+
+
+def finish(code: int) -> None:
+    """Exit with `code`, after saying that a --quick run's figures mean nothing."""
+    if "--quick" in sys.argv:
+        print("(--quick: a check that the benchmark runs; its figures are too short to mean anything)")
+    sys.exit(code)
