@@ -40,16 +40,16 @@ class AccessLogger(Logger):
     def access(self, resp, req, environ, request_time) -> None:
         if not self.access_log_enabled:
             return
+        if self._writer_pid != os.getpid():  # first line in this (forked) worker
+            self._start_writer()
         request_id = environ.get(ENVIRON_KEY, "-")  # the same dict the request id middleware saw
         status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
         milliseconds = request_time.seconds * 1000 + request_time.microseconds // 1000
         self._pending.append(
             f'{environ.get("REMOTE_ADDR", "-")} "{environ.get("REQUEST_METHOD", "-")} {environ.get("RAW_URI", "-")} '
             f'{environ.get("SERVER_PROTOCOL", "-")}" {status} {resp.sent if resp.sent is not None else "-"} '
-            f"{milliseconds}ms pid={os.getpid()} request_id={request_id}"
+            f"{milliseconds}ms pid={self._writer_pid} request_id={request_id}"
         )
-        if self._writer_pid != os.getpid():  # first line in this (forked) worker
-            self._start_writer()
 
     def flush_access_log(self) -> None:
         lines = []

@@ -18,7 +18,7 @@ def make_logger(tmp_path):
 
 
 def answer(status="200 OK"):
-    return SimpleNamespace(status=status, sent=266, headers=[("Content-Type", "application/json")])
+    return SimpleNamespace(status=status, sent=266)
 
 
 def environ(request_id):
