@@ -65,6 +65,9 @@ def _init_rate_limits(app: Flask) -> None:
         get_remote_address,
         app=app,
         storage_uri=app.config["RATELIMIT_STORAGE_URI"],
+        # A moving window holds the promise "at most N in any window": a fixed window lets a
+        # burst of 2N through across its boundary. Memory and Redis storage both support it.
+        strategy="moving-window",
         # Its own headers would put a Retry-After on every answer and overwrite Agora's; the
         # 429 handler below sets the one Retry-After that matters.
         headers_enabled=False,
