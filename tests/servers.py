@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -111,3 +112,61 @@ def wait_until_ready(server: Server, workers: int, seconds: float = BOOT_SECONDS
             return
         time.sleep(0.1)
     raise RuntimeError(f"gunicorn was not ready within {seconds:.0f} s ({last_error}):\n{server.log()}")
+
+
+@dataclass
+class RedisServer:
+    url: str
+    process: subprocess.Popen
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def redis_server_binary() -> str | None:
+    return shutil.which("redis-server")
+
+
+def start_redis(tmp_path: Path, seconds: float = 20.0) -> RedisServer:
+    """A real redis-server on a free port, without persistence, for the tests that need one."""
+    import redis
+
+    binary = redis_server_binary()
+    if binary is None:
+        raise RuntimeError("redis-server is missing: apt-get install redis-server")
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    server = RedisServer(f"redis://127.0.0.1:{port}/0", process)
+    client = redis.Redis.from_url(server.url, socket_connect_timeout=1)
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            client.ping()
+            client.close()
+            return server
+        except redis.RedisError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                server.stop()
+                raise RuntimeError(f"redis-server did not answer on port {port} within {seconds:.0f} s") from None
+            time.sleep(0.05)
