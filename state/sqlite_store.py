@@ -102,7 +102,8 @@ class SqliteStore(Store):
             db.execute("DELETE FROM channels WHERE channel = ? AND task_id = ?", (task.channel, task_id))
             # Forget what ended long ago, a little at a time, on the path that makes more of it.
             db.execute(
-                "DELETE FROM tasks WHERE task_id IN (SELECT task_id FROM tasks WHERE running = 0 AND ended_ts < ? LIMIT 100)",
+                "DELETE FROM tasks WHERE task_id IN"
+                " (SELECT task_id FROM tasks WHERE running = 0 AND ended_ts < ? LIMIT 100)",
                 (self.clock() - ENDED_TASK_SECONDS,),
             )
             return ended
@@ -172,7 +173,8 @@ class SqliteStore(Store):
     @staticmethod
     def _running_in(db, channel: str) -> Task | None:
         row = db.execute(
-            "SELECT tasks.data FROM channels JOIN tasks USING (task_id) WHERE channels.channel = ? AND tasks.running = 1",
+            "SELECT tasks.data FROM channels JOIN tasks USING (task_id)"
+            " WHERE channels.channel = ? AND tasks.running = 1",
             (channel,),
         ).fetchone()
         return Task.from_json(row["data"]) if row else None
