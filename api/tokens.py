@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from agora_token_builder.RtcTokenBuilder import Role_Publisher, Role_Subscriber, RtcTokenBuilder
 from flask import Blueprint, Response, current_app
 
+from api.policy import api_route
 from api.validation import channel_field, expire_time_field, read_json_object, role_field, uid_field
 from utils.send_response import send_successful_response
 
 bp = Blueprint("tokens", __name__)
+POLICY = api_route("tokens")
 
 ROLES = {"publisher": Role_Publisher, "subscriber": Role_Subscriber}
 

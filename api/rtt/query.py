@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
+from api.policy import api_route
 from api.rtt import agent_url, call_rtt
 from api.validation import read_json_object, task_id_field
 from utils.make_request import require_field
 from utils.send_response import send_successful_response
 
 bp = Blueprint("rtt_query", __name__)
+POLICY = api_route("rtt")
 
 
 @bp.post("/api/rtt/query.json")

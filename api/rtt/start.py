@@ -6,6 +6,7 @@ import time
 
 from flask import Blueprint, Response
 
+from api.policy import api_route
 from api.rtt import call_rtt, rtt_url
 from api.validation import channel_field, languages_field, max_idle_time_field, read_json_object
 from utils.generate_resource import generate_speech_to_text_resource
@@ -13,6 +14,7 @@ from utils.make_request import require_field
 from utils.send_response import send_successful_response
 
 bp = Blueprint("rtt_start", __name__)
+POLICY = api_route("rtt")
 
 
 @bp.post("/api/rtt/start.json")
