@@ -40,3 +40,16 @@ def call_rtt(
         return make_request(method, url, generate_credential(), body, params=params)
     except AgoraError as exc:
         raise from_agora_error(exc, task_id=task_id) from exc
+
+
+# Agora: an update must wait >= 5 s after the join and after the previous update.
+UPDATE_GAP_SECONDS = 5.0
+
+
+def hold_updates(task_id: str) -> float:
+    """Take the task's update slot for UPDATE_GAP_SECONDS: 0.0, or the seconds until it is free.
+
+    One lease in the shared store, so that no two workers or machines send updates closer
+    than Agora allows; start takes it too, since the first update must also wait.
+    """
+    return current_app.extensions["state"].acquire(f"update-gap:{task_id}", UPDATE_GAP_SECONDS)
