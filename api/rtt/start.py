@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, current_app
 
 from api.policy import api_route
-from api.rtt import call_rtt, rtt_url
+from api.rtt import call_rtt, hold_updates, rtt_url
+from api.rtt.options import join_options, merge_join_options
 from api.validation import channel_field, languages_field, max_idle_time_field, read_json_object
 from utils.generate_resource import generate_speech_to_text_resource
 from utils.make_request import require_field
@@ -25,6 +26,7 @@ def post() -> Response:
     channel = channel_field(body)
     languages = languages_field(body)
     max_idle_time = max_idle_time_field(body)
+    options = join_options(body, current_app.config)  # every other 7.x option: api/rtt/options.py
 
     resource = generate_speech_to_text_resource(channel)
     payload = {
@@ -41,7 +43,8 @@ def post() -> Response:
             "pubBotToken": resource.pub_bot_token,
         },
     }
-    data = call_rtt("POST", rtt_url("/join"), payload)
+    data = call_rtt("POST", rtt_url("/join"), merge_join_options(payload, options))
+    hold_updates(require_field(data, "agent_id"))  # Agora: no update within 5 s of the join
 
     return send_successful_response(
         {
