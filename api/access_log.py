@@ -20,7 +20,6 @@ from gunicorn.glogging import Logger
 
 from api.request_id import ENVIRON_KEY
 
-
 _DEFAULT_FORMAT = AccessLogFormat.default
 
 
