@@ -39,6 +39,9 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_PROXIES": 0,
     "LOG_LEVEL": "INFO",
     "SANDBOX_DB": None,  # None: sandbox.sqlite3 in the instance folder
+    # The task registry and the facts shared with it: Redis across machines, else SQLite.
+    "REDIS_URL": None,
+    "STATE_DB": None,  # None: state.sqlite3 in the instance folder
 }
 
 _HEX32 = re.compile(r"[0-9a-fA-F]{32}")
@@ -198,6 +201,15 @@ def _rate_limit(value: Any) -> str:
     return text
 
 
+def _redis_url(value: Any) -> str | None:
+    url = str(value or "").strip()
+    if not url:
+        return None
+    if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+        raise ValueError("must be a redis://, rediss:// or unix:// URL such as redis://127.0.0.1:6379/0")
+    return url
+
+
 def _log_level(value: Any) -> str:
     level = str(value).strip().upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -219,6 +231,7 @@ _PARSERS = {
     "MAX_CONTENT_LENGTH": _int_range(1024, 10 * 1024 * 1024),
     "TRUSTED_PROXIES": _int_range(0, 10),
     "LOG_LEVEL": _log_level,
+    "REDIS_URL": _redis_url,
 }
 
 
