@@ -85,7 +85,7 @@ def update_fields(body: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     if "languages" in body:
         update["languages"] = languages_field(body)
     if "uidLanguagesConfig" in body:
-        update["uidLanguagesConfig"] = uid_languages_config(body["uidLanguagesConfig"])
+        update["uidLanguagesConfig"] = uid_languages_config(body["uidLanguagesConfig"], fewest=0)
     if "translate" in body:
         update["translateConfig"] = {"languages": translate_languages(body["translate"])}
     rtc = subscription_options(body)
@@ -121,14 +121,17 @@ def speaker_uid(value: Any, field: str) -> str:
     raise invalid_field(field, f"{field} must be a uid from 1 to {MAX_UID}, as an integer or a decimal string")
 
 
-def uid_languages_config(value: Any) -> list[dict[str, Any]]:
-    """Up to 5 speakers, each {uid, languages: 1-4 codes}: the languages each one speaks."""
+def uid_languages_config(value: Any, *, fewest: int = 1) -> list[dict[str, Any]]:
+    """Up to 5 speakers, each {uid, languages: 1-4 codes}: the languages each one speaks.
+
+    An update may send none (`fewest=0`): the masked field is replaced whole, so that clears it.
+    """
     field = "uidLanguagesConfig"
     rule = (
-        f"{field} must be a list of 1 to {MAX_UID_LANGUAGE_SPEAKERS} speakers, "
+        f"{field} must be a list of {fewest} to {MAX_UID_LANGUAGE_SPEAKERS} speakers, "
         'each {"uid": 1234, "languages": ["en-US"]}'
     )
-    if not isinstance(value, list) or not 1 <= len(value) <= MAX_UID_LANGUAGE_SPEAKERS:
+    if not isinstance(value, list) or not fewest <= len(value) <= MAX_UID_LANGUAGE_SPEAKERS:
         raise invalid_field(field, rule)
     speakers = []
     for index, item in enumerate(value):
@@ -174,7 +177,7 @@ def keywords(value: Any) -> list[str]:
     if not isinstance(value, list) or len(value) > MAX_KEYWORDS:
         raise invalid_field("keywords", rule)
     for index, word in enumerate(value):
-        if not isinstance(word, str) or not word.strip():
+        if not isinstance(word, str) or not word:
             raise invalid_field(f"keywords[{index}]", rule)
     return value
 

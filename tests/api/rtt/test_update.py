@@ -167,12 +167,11 @@ def test_a_channel_without_a_task_is_a_404_naming_channel(client, agora):
     ("fields", "field", "words"),
     [
         ({"languages": ["de-DE"]}, "taskId", "taskId is required"),
-        ({"taskId": TASK, "channel": "demo", "languages": ["de-DE"]}, "channel", "not both"),
         ({"taskId": "no/slash", "languages": ["de-DE"]}, "taskId", "taskId must be"),
         ({"channel": "no/slash", "languages": ["de-DE"]}, "channel", "channel must be"),
         ({"taskId": TASK, "languages": ["en-US", "es-ES", "fr-FR", "de-DE", "it-IT"]}, "languages", "1 to 4"),
         ({"taskId": TASK, "uidLanguagesConfig": [{"uid": n, "languages": ["en-US"]} for n in range(1, 7)]},
-         "uidLanguagesConfig", "1 to 5"),
+         "uidLanguagesConfig", "0 to 5"),
         ({"taskId": TASK, "translate": {"languages": [{"source": "en-US", "target": ["en-US"]}]}},
          "translate.languages[0].target", "its source"),
         ({"taskId": TASK, "subscribeAudioUids": [str(n) for n in range(1, 34)]}, "subscribeAudioUids", "1 to 32"),
@@ -201,3 +200,8 @@ def test_update_reads_json_like_every_route(client, agora):
     response = client.post("/api/rtt/update.json", data="taskId=x", content_type="text/plain")
     assert response.status_code == 415
     assert json.loads(response.data)["error"]["code"] == "unsupported_media_type"
+
+
+def test_an_empty_uid_languages_config_clears_the_per_speaker_languages(client, agora):
+    expect_update(agora, 1, "uidLanguagesConfig", {"uidLanguagesConfig": []})
+    assert update(client, taskId=TASK, uidLanguagesConfig=[]).status_code == 200
