@@ -12,11 +12,12 @@ import math
 
 from flask import Blueprint, Response, current_app
 
-from api.errors import ApiError, invalid_field
+from api.errors import ApiError
 from api.policy import api_route
 from api.rtt import agent_url, call_rtt, hold_updates
+from api.rtt.agents import note_gone, target_of
 from api.rtt.options import update_fields
-from api.validation import channel_field, read_json_object, task_id_field
+from api.validation import read_json_object
 from utils.send_response import send_successful_response
 
 bp = Blueprint("rtt_update", __name__)
@@ -28,7 +29,7 @@ def post() -> Response:
     """{taskId | channel, languages?, uidLanguagesConfig?, translate?, subscribeAudioUids?, unSubscribeAudioUids?}
     -> {taskId, status, createTs, sequenceId, updateMask}."""
     body = read_json_object()
-    task_id = _task_of(body)
+    task_id = target_of(body).task_id
     update, mask = update_fields(body)
 
     wait = hold_updates(task_id)
@@ -42,7 +43,12 @@ def post() -> Response:
         )
     sequence_id = current_app.extensions["state"].next_sequence_id(task_id)
     params = {"sequenceId": sequence_id, "updateMask": ",".join(mask)}
-    data = call_rtt("POST", agent_url(task_id, "/update"), update, task_id=task_id, params=params)
+    try:
+        data = call_rtt("POST", agent_url(task_id, "/update"), update, task_id=task_id, params=params)
+    except ApiError as exc:
+        if exc.code == "task_not_found":
+            note_gone(task_id)
+        raise
 
     return send_successful_response(
         {
@@ -53,20 +59,3 @@ def post() -> Response:
             "updateMask": mask,
         }
     )
-
-
-def _task_of(body: dict) -> str:
-    """`taskId`, or the running task of `channel` in the task registry."""
-    if "taskId" in body:
-        if "channel" in body:
-            raise invalid_field("channel", "give taskId or channel, not both")
-        return task_id_field(body)
-    if "channel" not in body:
-        raise invalid_field("taskId", "taskId is required (or channel, for the task running in it)")
-    channel = channel_field(body)
-    task = current_app.extensions["state"].task_for_channel(channel)
-    if task is None:
-        raise ApiError(
-            404, "task_not_found", f"No transcription task is running in channel {channel!r}.", field="channel"
-        )
-    return task.task_id
