@@ -325,14 +325,16 @@ _OPTIONS: dict[str, Any] = {
                         "source": {"enum": _CODES},
                         "target": {**_LANGUAGES, "maxItems": options.MAX_TRANSLATE_TARGETS},
                     },
-                    # A source is never among its own targets.
-                    "allOf": [
-                        {
-                            "if": {"properties": {"source": {"const": code}}, "required": ["source"]},
-                            "then": {"properties": {"target": {"not": {"contains": {"const": code}}}}},
-                        }
-                        for code in _CODES
-                    ],
+                    # A source is never among its own targets (as `not`: the generators lack if/then).
+                    "not": {
+                        "anyOf": [
+                            {
+                                "required": ["source", "target"],
+                                "properties": {"source": {"const": code}, "target": {"contains": {"const": code}}},
+                            }
+                            for code in _CODES
+                        ]
+                    },
                 },
                 # Each source once.
                 "allOf": [

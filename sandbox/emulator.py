@@ -477,6 +477,7 @@ def describe_agent(store: SandboxStore, agent) -> dict[str, Any]:
     return {
         "agentId": agent.agent_id,
         "channel": agent.channel,
+        "createTs": agent.create_ts,
         "status": agent.status(now),
         "languages": agent.languages,
         "options": {key: value for key, value in agent.options.items() if value is not None},
