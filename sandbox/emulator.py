@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import json
 import re
 import uuid
 from typing import Any
@@ -178,7 +179,8 @@ def create_emulator(
 
 def parse_fault(body: Any) -> tuple[str, dict[str, Any], int]:
     """{"op": "join"|"query"|"leave"|"update"|"list"|"any", "count": n, and one of
-    "status" (+ "body", "headers"), "hang", "delay", "malformed", "disconnect"}."""
+    "status" (+ "body", "headers", or "echo": the request body quoted in the error), "hang", "delay",
+    "malformed", "disconnect"}."""
     if not isinstance(body, dict):
         raise Rejected(400, "a fault is a JSON object", "InvalidParameter")
     op = body.get("op", "any")
@@ -193,6 +195,10 @@ def parse_fault(body: Any) -> tuple[str, dict[str, Any], int]:
         if not isinstance(status, int) or not 200 <= status <= 599:
             raise Rejected(400, "status must be an HTTP status", "InvalidParameter")
         spec = {"status": status, "body": body.get("body"), "headers": body.get("headers") or {}}
+        if body.get("echo"):
+            # Answer with what was sent, as a careless API's error might: the whole body (true),
+            # or one top-level field of it (its name).
+            spec["echo"] = body["echo"] if isinstance(body["echo"], str) else True
     elif body.get("hang"):
         spec = {"hang": True}
     elif isinstance(body.get("delay"), (int, float)) and 0 <= body["delay"] <= HANG_SECONDS:
@@ -210,6 +216,11 @@ def _fault_response(fault: dict[str, Any]) -> Response | None:
     """The answer a fault stands for; None lets the call go on (a plain delay)."""
     if "status" in fault:
         body = fault["body"]
+        if fault.get("echo"):
+            sent = request.get_data(as_text=True)
+            if isinstance(fault["echo"], str):
+                sent = f"{fault['echo']} {json.dumps((request.get_json(silent=True) or {}).get(fault['echo']))}"
+            body = {"detail": f"body schema check fail: {sent}", "reason": "Echo"}
         if body is None:
             body = {"detail": f"injected fault {fault['status']}", "reason": "InjectedFault"}
         response = jsonify(body) if not isinstance(body, str) else Response(body, content_type="text/plain")
