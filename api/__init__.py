@@ -24,16 +24,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from api import demo, errors, health, openapi, request_id, security, tokens
     from api.rtt import query, start, stop
+    from state import open_store
     from utils.make_request import build_session
 
     request_id.init_app(app)
     errors.register_error_handlers(app)
-    security.init_app(app)
     app.extensions["agora_session"] = build_session(app.config["AGORA_POOL_SIZE"])
+    app.extensions["state"] = open_store(app.config, app.instance_path)
     app.extensions["openapi"] = openapi.build_document(app.config)
 
-    for module in (demo, health, openapi, tokens, start, query, stop):
-        app.register_blueprint(module.bp)
+    # Every route module; each declares its own policy (rate limit, API key, CORS): api.policy.
+    routes = [demo, health, openapi, tokens, start, query, stop]
+    security.init_app(app, routes)
 
     if app.config["AGORA_MODE"] == "sandbox":
         import sandbox

@@ -23,7 +23,7 @@ class AccessLogger(Logger):
 
     gunicorn's own access() builds a dict of every header and environ variable of the request,
     then writes and flushes one log record; with many threads they also queue on the
-    handler's lock. Profiled under load, that was a fifth of the time of a token request.
+    handler's lock (bench/RESULTS.md, "What profiling changed").
     Here a request only formats its line and queues it; a thread per worker writes the queued
     lines as one record every FLUSH_SECONDS (as nginx's `access_log ... buffer= flush=` does),
     and at exit. A worker killed with SIGKILL loses at most that much of its access log.

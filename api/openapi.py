@@ -12,9 +12,11 @@ from typing import Any
 from flask import Blueprint, current_app
 
 from api import validation
+from api.policy import api_route
 from utils.languages import SUPPORTED_LANGUAGES
 
 bp = Blueprint("openapi", __name__)
+POLICY = api_route(None)
 
 TASK_STATUSES = ["IDLE", "STARTING", "RUNNING", "STOPPING", "STOPPED", "RECOVERING", "FAILED"]
 

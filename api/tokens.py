@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app
 
+from api.policy import api_route
 from api.validation import (
     channel_field,
     expire_time_field,
@@ -20,6 +21,7 @@ from utils.generate_token import GeneratedToken, generate_token
 from utils.send_response import send_successful_response
 
 bp = Blueprint("tokens", __name__)
+POLICY = api_route("tokens")
 
 
 @bp.post("/api/tokens.json")

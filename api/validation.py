@@ -1,6 +1,6 @@
 """Input rules of the API. Each failure names the field and the rule it broke.
 
-The rules are Agora's (agora-rtt-api.md, "Channel names and uids") and are mirrored
+The rules are Agora's (docs/agora.md, "Channel names and uids") and are mirrored
 one for one in the OpenAPI document, so that what the document calls valid is accepted.
 """
 
@@ -19,7 +19,10 @@ MAX_UID = 4_294_967_295
 CHANNEL_RULE = (
     "channel must be 1-64 characters from a-z, A-Z, 0-9, space and ! # $ % & ( ) + - : ; < = . > ? @ [ ] ^ _ { | } ~ ,"
 )
-CHANNEL = r"[A-Za-z0-9!#$%&()+\-:;<=.>?@\[\]^_{|}~, ]{1,64}"
+# Everything allowed besides letters and digits; the demo page's input pattern is built from it too.
+CHANNEL_PUNCTUATION = "!#$%&()+-:;<=.>?@[]^_{|}~, "
+# Escaped only where a class needs it, so that Python and JSON Schema (ECMA-262) read it alike.
+CHANNEL = "[A-Za-z0-9" + "".join("\\" + c if c in "[]\\^-" else c for c in CHANNEL_PUNCTUATION) + "]{1,64}"
 _CHANNEL = re.compile(CHANNEL)
 # The decimal form of 0..4294967295, no leading zeros: exact, so the OpenAPI document can use it too.
 UID_STRING = (

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from api.errors import from_agora_error
-from api.rtt import agent_url
+from api.policy import api_route
+from api.rtt import agent_url, call_rtt
 from api.validation import read_json_object, task_id_field
-from utils.generate_credential import generate_credential
-from utils.make_request import AgoraError, make_request, require_field
+from utils.make_request import require_field
 from utils.send_response import send_successful_response
 
 bp = Blueprint("rtt_query", __name__)
+POLICY = api_route("rtt")
 
 
 @bp.post("/api/rtt/query.json")
@@ -20,11 +20,7 @@ def post() -> Response:
     """{taskId} -> {taskId, status, createTs, message?}. A builderToken from old clients is ignored."""
     task_id = task_id_field(read_json_object())
 
-    credential = generate_credential()
-    try:
-        data = make_request("GET", agent_url(task_id), credential)
-    except AgoraError as exc:
-        raise from_agora_error(exc, task_id=task_id) from exc
+    data = call_rtt("GET", agent_url(task_id), task_id=task_id)
 
     answer = {"taskId": task_id, "status": require_field(data, "status"), "createTs": data.get("create_ts")}
     if data.get("message"):

@@ -6,14 +6,15 @@ import time
 
 from flask import Blueprint, Response
 
-from api.rtt import rtt_url
+from api.policy import api_route
+from api.rtt import call_rtt, rtt_url
 from api.validation import channel_field, languages_field, max_idle_time_field, read_json_object
-from utils.generate_credential import generate_credential
 from utils.generate_resource import generate_speech_to_text_resource
-from utils.make_request import make_request, require_field
+from utils.make_request import require_field
 from utils.send_response import send_successful_response
 
 bp = Blueprint("rtt_start", __name__)
+POLICY = api_route("rtt")
 
 
 @bp.post("/api/rtt/start.json")
@@ -25,7 +26,6 @@ def post() -> Response:
     languages = languages_field(body)
     max_idle_time = max_idle_time_field(body)
 
-    credential = generate_credential()
     resource = generate_speech_to_text_resource(channel)
     payload = {
         "name": resource.name,
@@ -41,7 +41,7 @@ def post() -> Response:
             "pubBotToken": resource.pub_bot_token,
         },
     }
-    data = make_request("POST", rtt_url("/join"), credential, payload)
+    data = call_rtt("POST", rtt_url("/join"), payload)
 
     return send_successful_response(
         {

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from api.errors import from_agora_error
-from api.rtt import agent_url
+from api.policy import api_route
+from api.rtt import agent_url, call_rtt
 from api.validation import read_json_object, task_id_field
-from utils.generate_credential import generate_credential
-from utils.make_request import AgoraError, make_request
 from utils.send_response import send_successful_response
 
 bp = Blueprint("rtt_stop", __name__)
+POLICY = api_route("rtt")
 
 
 @bp.post("/api/rtt/stop.json")
@@ -23,11 +22,7 @@ def post() -> Response:
     """{taskId} -> {taskId, status}. Unknown or already stopped: 404 task_not_found."""
     task_id = task_id_field(read_json_object())
 
-    credential = generate_credential()
-    try:
-        # Agora documents no body for leave; an empty answer is success.
-        data = make_request("POST", agent_url(task_id, "/leave"), credential)
-    except AgoraError as exc:
-        raise from_agora_error(exc, task_id=task_id) from exc
+    # Agora documents no body for leave; an empty answer is success.
+    data = call_rtt("POST", agent_url(task_id, "/leave"), task_id=task_id)
 
     return send_successful_response({"taskId": task_id, "status": data.get("status") or "STOPPED"})

@@ -1,6 +1,7 @@
 """The demo page in a real headless Chromium, against the service under gunicorn in sandbox mode."""
 
 import importlib
+import re
 import subprocess
 import sys
 import time
@@ -8,6 +9,7 @@ import time
 import pytest
 import requests
 
+from api.validation import CHANNEL
 from sandbox.SttMessage_pb2 import OriginalTranscript, Text, Translation, Word
 from tests.servers import ROOT
 from utils.generate_resource import BOT_UID_MIN
@@ -133,6 +135,18 @@ def test_closing_the_page_stops_the_task(browser, server):
             break
         time.sleep(0.1)
     assert status.json()["status"] == "STOPPED"
+
+
+def test_the_browser_reads_the_channel_pattern_as_the_validator_does(page):
+    """Browsers compile `pattern` with the `v` flag, which is stricter about escapes than Python."""
+    accepted = page.get_by_test_id("channel").evaluate(
+        """(input) => [...Array(128).keys()].filter((code) => {
+               input.value = String.fromCharCode(code);
+               return input.checkValidity();
+           })"""
+    )
+    expected = [code for code in range(128) if re.fullmatch(CHANNEL, chr(code))]
+    assert accepted == expected
 
 
 def test_readable_on_a_phone(browser, server):
