@@ -1,4 +1,4 @@
-"""Decode and verify Agora AccessToken2 ("007"), as Agora's servers do (agora-rtt-api.md, "AccessToken2").
+"""Decode and verify Agora AccessToken2 ("007"), as Agora's servers do (docs/agora.md, "Tokens").
 
 token   = "007" + base64(zlib(content)); integers little-endian, a string is a u16 length + bytes
 content = string(signature) + string(app_id) + u32 issue_ts + u32 expire + u32 salt

@@ -1,4 +1,4 @@
-"""An AccessToken2 ("007") decoder of the tests' own, written from agora-rtt-api.md, "AccessToken2".
+"""An AccessToken2 ("007") decoder of the tests' own, written from docs/agora.md, "Tokens".
 
 It imports neither the service's builder (utils/access_token2.py) nor the sandbox's verifier
 (sandbox/token007.py): a mistake shared with either would otherwise go unnoticed.

@@ -1,6 +1,6 @@
 """AccessToken2 ("007"), Agora's current token format, built with the standard library only.
 
-Written from the published format (agora-rtt-api.md, "AccessToken2"), not from Agora's source:
+Written from the published format (docs/agora.md, "Tokens"), not from Agora's source:
 
     token   = "007" + base64(zlib(content))
     content = string(signature) + signed

@@ -1,4 +1,4 @@
-"""The 007 builder against Agora's published vectors (agora-rtt-api.md, "AccessToken2"), decoded independently."""
+"""The 007 builder against Agora's published vectors (docs/agora.md, "Tokens"), decoded independently."""
 
 import time
 
