@@ -47,6 +47,7 @@ def build_document(config: Mapping[str, Any]) -> dict[str, Any]:
                 "summary": operation["summary"] + " (the guide's path)",
             }
         }
+    paths["/api/rtt/tasks.json"] = {"get": _tasks(secured)}
     paths["/api/openapi.json"] = {
         "get": {
             "operationId": "openapi",
@@ -180,6 +181,10 @@ def _start() -> dict[str, Any]:
             },
             "403": _error("The channel does not match CHANNEL_PATTERN (`channel_forbidden`)."),
             "409": _error("Agora reports a conflicting task (`agora_conflict`)."),
+            "503": _error(
+                "Another start for the channel still waits on Agora (`start_in_progress`); retry.",
+                {"Retry-After": {"schema": {"type": "string"}}},
+            ),
             **_common_errors(upstream=True),
         },
     }
@@ -193,7 +198,7 @@ def _query() -> dict[str, Any]:
         "requestBody": _body("TaskRequest"),
         "responses": {
             "200": _ok("QueryResponse"),
-            "404": _error("Unknown task (`task_not_found`)."),
+            "404": _error("Unknown task, or no task running in the channel (`task_not_found`)."),
             **_common_errors(upstream=True),
         },
     }
@@ -207,7 +212,20 @@ def _stop() -> dict[str, Any]:
         "requestBody": _body("TaskRequest"),
         "responses": {
             "200": _ok("StopResponse"),
-            "404": _error("Unknown or already stopped task (`task_not_found`)."),
+            "404": _error("Unknown or already stopped task, or none in the channel (`task_not_found`)."),
+            **_common_errors(upstream=True),
+        },
+    }
+
+
+def _tasks(secured: bool) -> dict[str, Any]:
+    return {
+        "operationId": "listTranscriptions",
+        "summary": "The transcription tasks running now, reconciled with Agora's list",
+        "tags": ["rtt"],
+        "responses": {
+            "200": _ok("TaskList"),
+            **({"401": _error("No valid API key.")} if secured else {}),
             **_common_errors(upstream=True),
         },
     }
@@ -344,22 +362,51 @@ _SCHEMAS: dict[str, Any] = {
     },
     "StartResponse": {
         "type": "object",
-        "required": ["taskId", "status", "createTs", "channel", "pubBotUid", "subBotUid"],
+        "required": ["taskId", "status", "createTs", "channel", "pubBotUid", "subBotUid", "alreadyRunning"],
         "properties": {
             "taskId": {"type": "string"},
             "status": {"type": "string", "examples": TASK_STATUSES},
             "createTs": {"type": "integer"},
             "channel": {"type": "string"},
-            "pubBotUid": {**_BOT_UID, "description": "Caption messages arrive from this uid's data stream"},
-            "subBotUid": _BOT_UID,
+            "pubBotUid": {
+                **_BOT_UID,
+                "type": ["integer", "null"],
+                "description": "Caption messages arrive from this uid's data stream (null for an adopted agent)",
+            },
+            "subBotUid": {**_BOT_UID, "type": ["integer", "null"]},
+            "alreadyRunning": {
+                "type": "boolean",
+                "description": "true: the channel's running task, answered without starting another agent",
+            },
         },
     },
     "TaskRequest": {
         "type": "object",
-        "required": ["taskId"],
+        "description": "The task by `taskId`, or the task running in `channel`",
+        "anyOf": [{"required": ["taskId"]}, {"required": ["channel"]}],
         "properties": {
             "taskId": {"type": "string", "pattern": f"^{validation.TASK_ID}$"},
+            "channel": _CHANNEL,
             "builderToken": _IGNORED,
+        },
+    },
+    "TaskList": {
+        "type": "object",
+        "required": ["tasks"],
+        "properties": {
+            "tasks": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["taskId", "channel", "status", "createTs"],
+                    "properties": {
+                        "taskId": {"type": "string"},
+                        "channel": {"type": ["string", "null"], "description": "null: running at Agora, not tied"},
+                        "status": {"type": "string", "examples": TASK_STATUSES},
+                        "createTs": {"type": "integer"},
+                    },
+                },
+            }
         },
     },
     "QueryResponse": {
@@ -369,12 +416,14 @@ _SCHEMAS: dict[str, Any] = {
             "taskId": {"type": "string"},
             "status": {"type": "string", "examples": TASK_STATUSES},
             "createTs": {"type": ["integer", "null"]},
+            "channel": {"type": "string"},
             "message": {"type": "string"},
+            "endedReason": {"type": "string", "description": "Why an ended task ended"},
         },
     },
     "StopResponse": {
         "type": "object",
         "required": ["taskId", "status"],
-        "properties": {"taskId": {"type": "string"}, "status": {"type": "string"}},
+        "properties": {"taskId": {"type": "string"}, "status": {"type": "string"}, "channel": {"type": "string"}},
     },
 }

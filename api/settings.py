@@ -44,6 +44,9 @@ DEFAULTS: dict[str, Any] = {
     "TOKEN_VERSION": "007",
     # The token lifetime the demo page asks for; it renews its token before that runs out.
     "DEMO_TOKEN_SECONDS": 3600,
+    # The task registry and the facts shared with it: Redis across machines, else SQLite.
+    "REDIS_URL": None,
+    "STATE_DB": None,  # None: state.sqlite3 in the instance folder
 }
 
 _HEX32 = re.compile(r"[0-9a-fA-F]{32}")
@@ -211,6 +214,15 @@ def _token_version(value: Any) -> str:
     return version
 
 
+def _redis_url(value: Any) -> str | None:
+    url = str(value or "").strip()
+    if not url:
+        return None
+    if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+        raise ValueError("must be a redis://, rediss:// or unix:// URL such as redis://127.0.0.1:6379/0")
+    return url
+
+
 def _log_level(value: Any) -> str:
     level = str(value).strip().upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -235,6 +247,7 @@ _PARSERS = {
     "TOKEN_VERSION": _token_version,
     # At least a minute, so that renewal and its retries fit before expiry; at most Agora's 24 h.
     "DEMO_TOKEN_SECONDS": _int_range(60, 86_400),
+    "REDIS_URL": _redis_url,
 }
 
 # Environment variables this service reads; anything else in the environment is ignored.

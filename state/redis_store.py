@@ -40,11 +40,11 @@ end
 return {'held'}
 """
 
-# KEYS: claim, pending. ARGV: owner, channel name.
+# KEYS: claim, pending. ARGV: owner, channel name, keep as stale ("1" or "").
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('DEL', KEYS[1])
-  redis.call('ZREM', KEYS[2], ARGV[2])
+  if ARGV[3] == '' then redis.call('ZREM', KEYS[2], ARGV[2]) end
 end
 """
 
@@ -148,8 +148,11 @@ class RedisStore(Store):
             return Claim(won=True, stale_since=float(answer[1]) if len(answer) > 1 else None)
         return Claim()
 
-    def release_claim(self, channel: str, owner: str) -> None:
-        self._release(keys=[self._key("claim", channel), self._key("pending")], args=[owner, channel])
+    def release_claim(self, channel: str, owner: str, *, outcome_unknown: bool = False) -> None:
+        self._release(
+            keys=[self._key("claim", channel), self._key("pending")],
+            args=[owner, channel, "1" if outcome_unknown else ""],
+        )
 
     def record_task(self, task: Task, owner: str | None = None) -> Task:
         kept = self._record(

@@ -65,9 +65,14 @@ class SqliteStore(Store):
             stale_since = row["claimed_at"] if row is not None else None
             return Claim(won=True, stale_since=stale_since)
 
-    def release_claim(self, channel: str, owner: str) -> None:
+    def release_claim(self, channel: str, owner: str, *, outcome_unknown: bool = False) -> None:
         with self._file.transaction() as db:
-            db.execute("DELETE FROM claims WHERE channel = ? AND owner = ?", (channel, owner))
+            if outcome_unknown:
+                db.execute(
+                    "UPDATE claims SET expires_at = ? WHERE channel = ? AND owner = ?", (self.clock(), channel, owner)
+                )
+            else:
+                db.execute("DELETE FROM claims WHERE channel = ? AND owner = ?", (channel, owner))
 
     def record_task(self, task: Task, owner: str | None = None) -> Task:
         with self._file.transaction() as db:

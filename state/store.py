@@ -76,8 +76,12 @@ class Store(ABC):
         """The running task of `channel`, or the claim to start one (held for `lease_seconds`)."""
 
     @abstractmethod
-    def release_claim(self, channel: str, owner: str) -> None:
-        """Give up `owner`'s claim at once (its join failed): the next start may try."""
+    def release_claim(self, channel: str, owner: str, *, outcome_unknown: bool = False) -> None:
+        """Give up `owner`'s claim at once (its join failed): the next start may try.
+
+        `outcome_unknown` (a join that timed out may still have started an agent): the claim
+        ends but is remembered as stale, so the next claimant looks at Agora before joining.
+        """
 
     @abstractmethod
     def record_task(self, task: Task, owner: str | None = None) -> Task:

@@ -65,7 +65,13 @@ def start_gunicorn(
     """gunicorn with the project's gunicorn.conf.py, from the project's folder, in a clean environment."""
     port = free_port()
     clean = {key: value for key, value in os.environ.items() if key not in ENVIRONMENT_VARIABLES}
-    clean.update({"SANDBOX_DB": str(tmp_path / "sandbox.sqlite3"), "PYTHONUNBUFFERED": "1"})
+    clean.update(
+        {
+            "SANDBOX_DB": str(tmp_path / "sandbox.sqlite3"),
+            "STATE_DB": str(tmp_path / "state.sqlite3"),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     clean.update(env or {})
     log_path = tmp_path / f"gunicorn-{port}.log"
     with log_path.open("w") as log:  # the child keeps its own copy of the descriptor

@@ -40,6 +40,13 @@ def test_a_released_claim_frees_the_channel_at_once(store):
     assert claim.won and claim.stale_since is None
 
 
+def test_a_claim_released_with_an_unknown_outcome_is_free_but_stale(store):
+    store.claim_channel("demo", "timed-out", 60)
+    store.release_claim("demo", "timed-out", outcome_unknown=True)
+    claim = store.claim_channel("demo", "worker-b", 60)
+    assert claim.won and claim.stale_since is not None
+
+
 def test_an_expired_claim_can_be_taken_and_says_it_was_stale(backend):
     store = backend.store
     store.claim_channel("demo", "died-mid-join", LEASE)

@@ -48,6 +48,7 @@ def test_start_joins_two_bots_with_their_own_tokens(client, agora):
         "channel": "demo",
         "pubBotUid": int(rtc["pubBotUid"]),
         "subBotUid": int(rtc["subBotUid"]),
+        "alreadyRunning": False,
     }
     assert set(body) == {"name", "languages", "maxIdleTime", "rtcConfig"}
     assert re.fullmatch(r"rtt-[0-9a-f]{32}", body["name"])
@@ -125,7 +126,7 @@ def test_every_start_has_a_new_name_and_new_bots(client, agora):
     agora.post(JOIN, json=JOINED)
     agora.post(JOIN, json=JOINED)
     start(client, channel="demo")
-    start(client, channel="demo")
+    start(client, channel="other")  # one task per channel: a second start in "demo" would not join
     first, second = sent_body(agora, 0), sent_body(agora, 1)
     assert first["name"] != second["name"]
     assert first["rtcConfig"]["pubBotUid"] != second["rtcConfig"]["pubBotUid"]
