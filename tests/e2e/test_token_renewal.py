@@ -65,7 +65,7 @@ def join_and_caption(page):
 def assert_sandbox_token(answer, uid=1234):
     assert_token(
         answer["token"],
-        channel="demo",
+        channel=answer["channel"],
         uid=uid,
         privileges=PUBLISHER_PRIVILEGES,
         expires_at=answer["expiresAt"],
@@ -78,7 +78,7 @@ def test_the_page_renews_before_expiry_and_captions_go_on(page):
     first = join_and_caption(page)
     assert page.evaluate("document.body.dataset.tokenSeconds") == str(LIFETIME)
     [joined] = page.evaluate("window.tokenCalls")
-    assert joined["body"] == {"channel": "demo", "uid": 1234, "role": "publisher", "expireTime": LIFETIME}
+    assert joined["body"] == {"channel": first["channel"], "uid": 1234, "role": "publisher", "expireTime": LIFETIME}
     assert first["version"] == "007"
 
     with page.expect_response("**/api/tokens.json") as answer:
@@ -89,6 +89,7 @@ def test_the_page_renews_before_expiry_and_captions_go_on(page):
     assert len(calls) == 2
     assert calls[1]["body"] == joined["body"]
     assert calls[1]["at"] < first["expiresAt"] * 1000  # renewed before the first token ran out
+    assert renewed["channel"] == first["channel"]
     assert_sandbox_token(renewed)
     page.wait_for_function("document.body.dataset.tokenRenewals === '1'")
     assert page.evaluate("document.body.dataset.tokenExpiresAt") == str(renewed["expiresAt"])
