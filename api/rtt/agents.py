@@ -41,10 +41,10 @@ class Target:
 
 def target_of(body: dict[str, Any]) -> Target:
     """`taskId` if given, else the running task of `channel`; 404 task_not_found for a channel without one."""
-    if "taskId" in body or "channel" not in body:
+    channel = channel_field(body) if "channel" in body else None  # checked even beside a taskId
+    if "taskId" in body or channel is None:
         task_id = task_id_field(body)  # names taskId when both are missing
         return Target(task_id, store().get_task(task_id))
-    channel = channel_field(body)
     task = store().task_for_channel(channel)
     if task is None:
         raise ApiError(

@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
 import requests
@@ -32,8 +33,10 @@ def page(browser, server):
     context.close()
 
 
-def join(page, channel="demo", uid="1234"):
-    page.get_by_test_id("channel").fill(channel)
+def join(page, channel=None, uid="1234"):
+    # A channel of its own per test: one agent per channel, so a task left running elsewhere
+    # would be answered instead of started.
+    page.get_by_test_id("channel").fill(channel or f"demo-{uuid.uuid4().hex[:8]}")
     page.get_by_test_id("uid").fill(uid)
     page.get_by_test_id("join").click()
     page.get_by_test_id("status").filter(has_text="In channel").wait_for()
