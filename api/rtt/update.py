@@ -17,7 +17,7 @@ from api.policy import api_route
 from api.rtt import agent_url, call_rtt, hold_updates
 from api.rtt.agents import note_gone, target_of
 from api.rtt.options import update_fields
-from api.validation import read_json_object
+from api.validation import channel_field, read_json_object
 from utils.send_response import send_successful_response
 
 bp = Blueprint("rtt_update", __name__)
@@ -29,6 +29,8 @@ def post() -> Response:
     """{taskId | channel, languages?, uidLanguagesConfig?, translate?, subscribeAudioUids?, unSubscribeAudioUids?}
     -> {taskId, status, createTs, sequenceId, updateMask}."""
     body = read_json_object()
+    if "channel" in body:
+        channel_field(body)  # a malformed channel is refused even beside a taskId, as the contract says
     task_id = target_of(body).task_id
     update, mask = update_fields(body)
 

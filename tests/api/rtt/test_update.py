@@ -169,6 +169,7 @@ def test_a_channel_without_a_task_is_a_404_naming_channel(client, agora):
         ({"languages": ["de-DE"]}, "taskId", "taskId is required"),
         ({"taskId": "no/slash", "languages": ["de-DE"]}, "taskId", "taskId must be"),
         ({"channel": "no/slash", "languages": ["de-DE"]}, "channel", "channel must be"),
+        ({"taskId": TASK, "channel": "no/slash", "languages": ["de-DE"]}, "channel", "channel must be"),
         ({"taskId": TASK, "languages": ["en-US", "es-ES", "fr-FR", "de-DE", "it-IT"]}, "languages", "1 to 4"),
         ({"taskId": TASK, "uidLanguagesConfig": [{"uid": n, "languages": ["en-US"]} for n in range(1, 7)]},
          "uidLanguagesConfig", "0 to 5"),
