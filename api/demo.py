@@ -46,6 +46,7 @@ def index() -> str:
         "index.html",
         mode=current_app.config["AGORA_MODE"],
         bot_uid_min=BOT_UID_MIN,
+        token_seconds=current_app.config["DEMO_TOKEN_SECONDS"],
         channel_pattern=CHANNEL_INPUT_PATTERN,
         languages=PAGE_LANGUAGES,
     )

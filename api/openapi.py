@@ -95,7 +95,7 @@ def build_document(config: Mapping[str, Any]) -> dict[str, Any]:
             'for live captions. Every error is `{"error": {"code", "message", "field"?}}`.',
         },
         "paths": paths,
-        "components": {"schemas": _SCHEMAS},
+        "components": {"schemas": {**_SCHEMAS, **_token_schemas(config["TOKEN_VERSION"])}},
     }
     if secured:
         document["components"]["securitySchemes"] = {"bearerAuth": {"type": "http", "scheme": "bearer"}}
@@ -148,7 +148,7 @@ def _body(schema: str) -> dict[str, Any]:
 def _tokens() -> dict[str, Any]:
     return {
         "operationId": "generateToken",
-        "summary": "Mint an RTC token (AccessToken 006) for one uid in one channel",
+        "summary": "Mint a token (AccessToken2 007, or the legacy 006) for one uid in one channel",
         "tags": ["tokens"],
         "requestBody": _body("TokenRequest"),
         "responses": {
@@ -240,6 +240,84 @@ _CHANNEL = {
 _BOT_UID = {"type": "integer", "minimum": 0, "maximum": validation.MAX_UID}
 _IGNORED = {"description": "Sent by clients of the guide's 6.x API; accepted and ignored."}
 
+
+def _token_schemas(default_version: str) -> dict[str, Any]:
+    """TokenRequest and TokenResponse; what the request may combine depends on the server's TOKEN_VERSION."""
+    no_rtm = {"properties": {"services": {"not": {"contains": {"const": "rtm"}}}}}
+    if default_version == "007":
+        rtm_rule = {"if": {"required": ["version"], "properties": {"version": {"const": "006"}}}, "then": no_rtm}
+    else:
+        rtm_rule = {"if": {"required": ["version"], "properties": {"version": {"const": "007"}}}, "else": no_rtm}
+    return {
+        "TokenRequest": {
+            "type": "object",
+            "required": ["channel", "uid"],
+            "properties": {
+                "channel": _CHANNEL,
+                "uid": {
+                    "description": "0 lets any uid join with the token",
+                    "oneOf": [
+                        {"type": "integer", "minimum": 0, "maximum": validation.MAX_UID},
+                        {"type": "string", "pattern": f"^({validation.UID_STRING})$"},
+                    ],
+                },
+                "role": {"enum": ["publisher", "subscriber"], "default": "publisher"},
+                "expireTime": {
+                    "type": "integer",
+                    "minimum": validation.EXPIRE_TIME_RANGE[0],
+                    "maximum": validation.EXPIRE_TIME_RANGE[1],
+                    "default": validation.DEFAULT_EXPIRE_TIME,
+                    "description": "Seconds from now",
+                },
+                "version": {
+                    "enum": list(validation.TOKEN_VERSIONS),
+                    "default": default_version,
+                    "description": "007: AccessToken2 (needed by Signaling and Agora's REST token auth); "
+                    "006: legacy, for SDKs older than Web 4.8 / native 4.0. Default: the server's TOKEN_VERSION",
+                },
+                "services": {
+                    "type": "array",
+                    "items": {"enum": list(validation.TOKEN_SERVICES)},
+                    "minItems": 1,
+                    "maxItems": len(validation.TOKEN_SERVICES),
+                    "uniqueItems": True,
+                    "contains": {"const": "rtc"},
+                    "default": validation.DEFAULT_SERVICES,
+                    "description": '"rtm" adds Signaling (RTM 2.x) login for the same user; 007 only',
+                },
+                "rtmUserId": {
+                    "type": "string",
+                    "pattern": f"^{validation.CHANNEL}$",
+                    "description": validation.RTM_USER_ID_RULE + '. Default: the uid as a decimal string. Needs "rtm"',
+                },
+            },
+            "allOf": [rtm_rule],
+            "dependentSchemas": {
+                "rtmUserId": {"required": ["services"], "properties": {"services": {"contains": {"const": "rtm"}}}}
+            },
+        },
+        "TokenResponse": {
+            "type": "object",
+            "required": ["token", "channel", "uid", "role", "expiresAt", "appId", "version"],
+            "properties": {
+                "token": {"type": "string", "pattern": "^(007eJx|006[0-9a-fA-F]{32})"},
+                "channel": {"type": "string"},
+                "uid": _BOT_UID,
+                "role": {"enum": ["publisher", "subscriber"]},
+                "expiresAt": {"type": "integer", "description": "Unix seconds; renew the token before then"},
+                "appId": {"type": "string", "pattern": "^[0-9a-fA-F]{32}$"},
+                "version": {"enum": list(validation.TOKEN_VERSIONS)},
+                "services": {
+                    "type": "array",
+                    "items": {"enum": list(validation.TOKEN_SERVICES)},
+                    "description": "The token's services (007 only)",
+                },
+                "rtmUserId": {"type": "string", "description": "Signaling's user id in the token (with rtm)"},
+            },
+        },
+    }
+
+
 _SCHEMAS: dict[str, Any] = {
     "Error": {
         "type": "object",
@@ -257,40 +335,6 @@ _SCHEMAS: dict[str, Any] = {
                     "agoraRequestId": {"type": "string"},
                 },
             }
-        },
-    },
-    "TokenRequest": {
-        "type": "object",
-        "required": ["channel", "uid"],
-        "properties": {
-            "channel": _CHANNEL,
-            "uid": {
-                "description": "0 lets any uid join with the token",
-                "oneOf": [
-                    {"type": "integer", "minimum": 0, "maximum": validation.MAX_UID},
-                    {"type": "string", "pattern": f"^({validation.UID_STRING})$"},
-                ],
-            },
-            "role": {"enum": ["publisher", "subscriber"], "default": "publisher"},
-            "expireTime": {
-                "type": "integer",
-                "minimum": validation.EXPIRE_TIME_RANGE[0],
-                "maximum": validation.EXPIRE_TIME_RANGE[1],
-                "default": validation.DEFAULT_EXPIRE_TIME,
-                "description": "Seconds from now",
-            },
-        },
-    },
-    "TokenResponse": {
-        "type": "object",
-        "required": ["token", "channel", "uid", "role", "expiresAt", "appId"],
-        "properties": {
-            "token": {"type": "string", "pattern": "^006[0-9a-fA-F]{32}"},
-            "channel": {"type": "string"},
-            "uid": _BOT_UID,
-            "role": {"enum": ["publisher", "subscriber"]},
-            "expiresAt": {"type": "integer", "description": "Unix seconds"},
-            "appId": {"type": "string", "pattern": "^[0-9a-fA-F]{32}$"},
         },
     },
     "StartRequest": {

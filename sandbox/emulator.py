@@ -22,7 +22,7 @@ from typing import Any
 from flask import Flask, Response, after_this_request, jsonify, request
 
 from api.validation import CHANNEL
-from sandbox import token006
+from sandbox import rtc_token, token006
 from sandbox.store import BotUidTaken, NameTaken, SandboxStore
 from utils.languages import SUPPORTED_LANGUAGES
 
@@ -287,7 +287,7 @@ def _check_join(body: dict[str, Any], app_id: str, app_certificate: str) -> tupl
         if not isinstance(token, str) or not token:
             raise _schema(f"rtcConfig.{token_key} is required: the project has an App Certificate")
         try:
-            token006.verify(
+            rtc_token.verify(
                 token,
                 app_id=app_id,
                 app_certificate=app_certificate,
