@@ -26,18 +26,22 @@ wsgi_app = "wsgi:app"
 _port = os.environ.get("PORT")
 bind = os.environ.get("BIND") or (f"0.0.0.0:{_port}" if _port else "127.0.0.1:8000")
 
-# Threads, because a request spends most of its life waiting on Agora (a join takes up to
-# seconds): a thread waiting on a socket releases the GIL, so a worker keeps serving. One
-# worker per core for the CPU-bound part (token signing, JSON).
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+# gevent: a request spends most of its life waiting on Agora (a join takes up to seconds), and
+# a waiting greenlet costs a few kB, where a waiting thread costs a request slot and, with
+# many threads per worker, GIL convoys that slow every token request (bench/RESULTS.md). One
+# worker per core for the CPU-bound part (token signing, JSON), which then runs as in a sync
+# worker. The worker patches the standard library before it loads the app; gunicorn_worker.py
+# says what it changes in gunicorn's gevent worker, and why.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gunicorn_worker.GeventWorker")
 workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 2))
-threads = int(os.environ.get("GUNICORN_THREADS", 64))
-# Connections a worker holds at once: one per thread plus as many idle keep-alive ones
-# (gthread keeps alive only while it holds fewer than this). The bound matters: unbounded
-# (gunicorn's 1000), one worker can accept most of a burst and serve it in rounds while the
-# other idles (bench/rtt measured p99 > 3x Agora's latency); equal to `threads`, no
-# connection is ever kept alive and every client pays a new TCP handshake.
-worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", 2 * threads))
+# Used by gthread only (GUNICORN_WORKER_CLASS=gthread); gevent ignores it.
+threads = int(os.environ.get("GUNICORN_THREADS", 8))
+# Connections a worker holds at once, waiting starts and idle keep-alive ones included.
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", 1000))
+# A listening socket per worker (SO_REUSEPORT): the kernel spreads new connections evenly.
+# On one shared socket the first worker to wake takes most of a burst and serves it while
+# the other idles.
+reuse_port = True
 # Longer than the slowest Agora call (AGORA_READ_TIMEOUT) plus the retries of a query.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
 graceful_timeout = 30
