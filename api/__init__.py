@@ -24,12 +24,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from api import demo, errors, health, openapi, request_id, security, tokens
     from api.rtt import query, start, stop, tasks, update
+    from api.rtt.upstream_slots import UpstreamSlots
     from state import open_store
     from utils.make_request import build_session
 
     request_id.init_app(app)
     errors.register_error_handlers(app)
     app.extensions["agora_session"] = build_session(app.config["AGORA_POOL_SIZE"])
+    app.extensions["agora_slots"] = UpstreamSlots(app.config["AGORA_POOL_SIZE"], app.config["AGORA_CONNECT_TIMEOUT"])
     app.extensions["state"] = open_store(app.config, app.instance_path)
     app.extensions["openapi"] = openapi.build_document(app.config)
 

@@ -139,6 +139,10 @@ def _common_errors(*, upstream: bool) -> dict[str, Any]:
     }
     if upstream:
         errors["502"] = _error("Agora failed or refused (`agora_auth_failed`, `agora_rejected`, `agora_unavailable`).")
+        errors["503"] = _error(
+            "Every connection of this worker to Agora is waiting on it (`agora_busy`); nothing was sent; retry.",
+            {"Retry-After": {"schema": {"type": "string"}}},
+        )
         errors["504"] = _error("Agora did not answer in time (`agora_timeout`).")
     return errors
 
@@ -183,11 +187,12 @@ def _start(config: Mapping[str, Any]) -> dict[str, Any]:
             },
             "403": _error("The channel does not match CHANNEL_PATTERN (`channel_forbidden`)."),
             "409": _error("Agora reports a conflicting task (`agora_conflict`)."),
+            **_common_errors(upstream=True),
             "503": _error(
-                "Another start for the channel still waits on Agora (`start_in_progress`); retry.",
+                "Another start for the channel still waits on Agora (`start_in_progress`), or every connection "
+                "to Agora waits on it (`agora_busy`); retry.",
                 {"Retry-After": {"schema": {"type": "string"}}},
             ),
-            **_common_errors(upstream=True),
         },
     }
 

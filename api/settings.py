@@ -24,7 +24,7 @@ DEFAULTS: dict[str, Any] = {
     # requests' advice: a connect timeout slightly above a multiple of 3 s (TCP retransmit).
     "AGORA_CONNECT_TIMEOUT": 3.05,
     "AGORA_READ_TIMEOUT": 10.0,
-    # Idle connections kept per worker; one per request thread is enough.
+    # Connections to Agora per worker, and so calls waiting on it at once (api/rtt/upstream_slots.py).
     "AGORA_POOL_SIZE": 128,
     "CORS_ORIGINS": [],
     "API_KEYS": [],

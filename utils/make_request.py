@@ -78,7 +78,11 @@ def build_session(pool_size: int) -> requests.Session:
         raise_on_status=False,
     )
     session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=retry)
+    # pool_block: a call waits for one of the pool_size connections instead of opening one
+    # more for itself (which urllib3 would close after one use): connections to Agora stay
+    # bounded by pool_size however many requests wait. api/rtt/upstream_slots.py bounds the
+    # wait, so that no call ever waits here without end.
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, pool_block=True, max_retries=retry)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers.update({"User-Agent": "agora-rtt-backend"})

@@ -38,7 +38,8 @@ def call_rtt(
     unknown or gone (404 task_not_found), not that our URL is wrong.
     """
     try:
-        return make_request(method, url, generate_credential(), body, params=params)
+        with current_app.extensions["agora_slots"].held():  # 503 agora_busy when Agora holds them all
+            return make_request(method, url, generate_credential(), body, params=params)
     except AgoraError as exc:
         # Agora may quote what we sent (a storage key, say) in its error: never pass that on.
         exc.reason = redact_secrets(exc.reason, current_app.config)
