@@ -41,7 +41,7 @@ worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", 1000))
 # A listening socket per worker (SO_REUSEPORT): the kernel spreads new connections evenly.
 # On one shared socket the first worker to wake takes most of a burst and serves it while
 # the other idles.
-reuse_port = True
+reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "1") != "0"
 # Longer than the slowest Agora call (AGORA_READ_TIMEOUT) plus the retries of a query.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
 graceful_timeout = 30
