@@ -147,9 +147,9 @@ def start_baseline(module: str, env: dict[str, str], shape: dict[str, str], name
         "--no-control-socket",
         f"{module}:app",
     ]
-    return start_process(
-        name or f"baseline-{module}", argv, BENCH, clean_env({**SANDBOX, **env}), f"http://127.0.0.1:{port}", "/"
-    )
+    # The project's folder on the path: the service's own worker class (gunicorn_worker.py) lives there.
+    env = clean_env({**SANDBOX, "PYTHONPATH": str(ROOT), **env})
+    return start_process(name or f"baseline-{module}", argv, BENCH, env, f"http://127.0.0.1:{port}", "/")
 
 
 def start_emulator(latency: float, name: str = "emulator") -> Process:
@@ -171,10 +171,7 @@ def emulator_joins(emulator: Process, channel: str) -> int:
 
 # ---- wrk ------------------------------------------------------------------------------------
 
-_WRK_SCRIPT = """
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = os.getenv("BENCH_BODY")
+_WRK_DONE = """
 done = function(summary, latency, requests)
   local errors = summary.errors
   io.write(string.format('{"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "errors": %d}\\n',
@@ -182,17 +179,25 @@ done = function(summary, latency, requests)
     errors.connect + errors.read + errors.write + errors.status + errors.timeout))
 end
 """
+_WRK_POST = (
+    """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = os.getenv("BENCH_BODY")
+"""
+    + _WRK_DONE
+)
 
 
 def wrk_available() -> bool:
     return shutil.which("wrk") is not None
 
 
-def wrk(url: str, body: dict, connections: int, seconds: float) -> dict[str, float]:
-    """One wrk run: POST `body` to `url`; requests/s, p50 and p99 in ms, and the error count."""
+def wrk(url: str, body: dict | None, connections: int, seconds: float) -> dict[str, float]:
+    """One wrk run: POST `body` to `url` (GET if `body` is None); requests/s, p50 and p99 in ms, errors."""
     OUT.mkdir(exist_ok=True)
-    script = OUT / "post.lua"
-    script.write_text(_WRK_SCRIPT)
+    script = OUT / ("post.lua" if body is not None else "get.lua")
+    script.write_text(_WRK_POST if body is not None else _WRK_DONE)
     threads = min(connections, 2)
     result = subprocess.run(
         [
