@@ -16,6 +16,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 BUSY_TIMEOUT_SECONDS = 10.0
+# Waiting for the write lock: transactions here last well under a millisecond.
+LOCK_FIRST_PAUSE_SECONDS = 0.0005
+LOCK_MAX_PAUSE_SECONDS = 0.01
 WAL_ATTEMPTS = 50
 WAL_RETRY_SECONDS = 0.05
 
@@ -49,13 +52,40 @@ class SqliteFile:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE: the write lock is taken first, so a read-then-write inside is atomic."""
         db = self.connection()
-        db.execute("BEGIN IMMEDIATE")
+        _begin_immediate(db)
         try:
             yield db
         except BaseException:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+
+def _begin_immediate(db: sqlite3.Connection) -> None:
+    """Wait for the write lock in Python, not in SQLite's busy handler.
+
+    The busy handler sleeps in C: in a gevent worker that freezes every greenlet of the
+    worker (tokens included) while another process holds the lock. time.sleep yields to them
+    under gevent, and releases the GIL under threads, as the busy handler did. In WAL mode
+    BEGIN IMMEDIATE is where a writer waits; other statements keep SQLite's own timeout.
+    """
+    pause, deadline = LOCK_FIRST_PAUSE_SECONDS, None
+    db.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                deadline = deadline or time.monotonic() + BUSY_TIMEOUT_SECONDS
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(2 * pause, LOCK_MAX_PAUSE_SECONDS)
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
 
 
 def _connect(path: str) -> sqlite3.Connection:
