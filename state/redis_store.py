@@ -19,6 +19,8 @@ import redis
 from state.store import ENDED_TASK_SECONDS, Claim, Store, Task
 
 STALE_CLAIM_SECONDS = 86_400
+# Connections to Redis per process; every call holds one for well under a millisecond.
+MAX_CONNECTIONS = 32
 
 # KEYS: channel, claim, pending. ARGV: task prefix, owner, lease ms, channel name, now.
 _CLAIM = """
@@ -122,7 +124,18 @@ class RedisStore(Store):
     def __init__(self, url: str, prefix: str = "rtt:", clock: Callable[[], float] = time.time) -> None:
         self.prefix = prefix
         self.clock = clock
-        self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3, health_check_interval=30)
+        # A blocking pool: a gevent worker can have hundreds of requests at a store call at once,
+        # and redis-py's default pool fails the 101st with "Too many connections"; this one makes
+        # it wait (at most the socket timeout) for one of MAX_CONNECTIONS.
+        pool = redis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=MAX_CONNECTIONS,
+            timeout=5,
+            socket_timeout=5,
+            socket_connect_timeout=3,
+            health_check_interval=30,
+        )
+        self.redis = redis.Redis(connection_pool=pool)
         self._claim = self.redis.register_script(_CLAIM)
         self._release = self.redis.register_script(_RELEASE)
         self._record = self.redis.register_script(_RECORD)
@@ -220,3 +233,4 @@ class RedisStore(Store):
 
     def close(self) -> None:
         self.redis.close()
+        self.redis.connection_pool.disconnect()  # a pool given to Redis() is not closed by it
