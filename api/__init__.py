@@ -22,19 +22,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_settings(os.environ, config))
     app.json.sort_keys = False  # keep the documented field order
 
-    from api import demo, errors, health, openapi, request_id, security, tokens
+    from api import demo, errors, health, metrics, openapi, request_id, security, tokens
     from api.rtt import query, start, stop, tasks
     from state import open_store
     from utils.make_request import build_session
 
     request_id.init_app(app)
+    metrics.init_app(app)  # counts every answer by route and status
     errors.register_error_handlers(app)
     app.extensions["agora_session"] = build_session(app.config["AGORA_POOL_SIZE"])
     app.extensions["state"] = open_store(app.config, app.instance_path)
     app.extensions["openapi"] = openapi.build_document(app.config)
 
     # Every route module; each declares its own policy (rate limit, API key, CORS): api.policy.
-    routes = [demo, health, openapi, tokens, start, query, stop, tasks]
+    routes = [demo, health, metrics, openapi, tokens, start, query, stop, tasks]
     security.init_app(app, routes)
 
     if app.config["AGORA_MODE"] == "sandbox":
