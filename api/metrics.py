@@ -16,16 +16,21 @@ Without it (flask run, tests) the figures live in this process (prometheus-clien
 
 from __future__ import annotations
 
+import logging
 import os
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import redis
 from flask import Blueprint, Flask, Response, current_app
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from api.policy import api_route
+
+logger = logging.getLogger("api.metrics")
 
 bp = Blueprint("metrics", __name__)
 POLICY = api_route(None)  # the API key applies when API_KEYS is set; no rate limit
@@ -153,9 +158,13 @@ class _RunningTasks:
         self.running = running
 
     def collect(self) -> Iterator[Metric]:
-        yield GaugeMetricFamily(
-            "rtt_tasks_running", "Transcription tasks the registry holds as running", value=len(self.running())
-        )
+        try:
+            running = len(self.running())
+        except (sqlite3.Error, redis.RedisError) as exc:
+            # The counters still matter most when the store is down; the gauge's absence says it is.
+            logger.warning("rtt_tasks_running left out: the task registry did not answer (%s)", type(exc).__name__)
+            return
+        yield GaugeMetricFamily("rtt_tasks_running", "Transcription tasks the registry holds as running", value=running)
 
 
 class _ThisProcess:

@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from api import create_app, metrics
 from tests.conftest import BASIC, LIVE, RTT_BASE
-from tests.servers import redis_server_binary, start_redis
+from tests.servers import free_port, redis_server_binary, start_redis
 
 JOINED = {"agent_id": "AGENT-M1", "create_ts": 1732500000, "status": "RUNNING"}
 AGENT = f"{RTT_BASE}/agents/AGENT-M1"
@@ -219,6 +219,16 @@ def test_end_reasons_and_start_results_are_a_fixed_set(client):
         metrics.count_task("adopted?")
     with pytest.raises(ValueError, match="unknown Agora operation"):
         metrics.observe_agora("join", "fine", 0.1)
+
+
+def test_a_registry_that_does_not_answer_leaves_out_only_the_running_gauge(caplog):
+    unreachable = {"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}  # nothing listens there
+    client = create_app({"TESTING": True, "RATELIMIT_ENABLED": False, **LIVE, **unreachable}).test_client()
+    client.get("/healthz")
+    samples = scrape(client)
+    assert ("rtt_tasks_running", frozenset()) not in samples
+    assert value(samples, "http_requests_total", route="/healthz", method="GET", status="200") >= 1
+    assert "rtt_tasks_running left out: the task registry did not answer (ConnectionError)" in caplog.text
 
 
 def test_no_secret_is_exposed(client, agora):
