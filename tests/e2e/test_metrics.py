@@ -63,14 +63,21 @@ def test_token_requests_over_three_workers_add_up_exactly(server):
     before = value(scrape(server), *TOKENS_OK)
     minted = 60
     ids = mint(server, minted)
-    scrape_ids = [uuid.uuid4().hex for _ in range(6)]
-    figures = [value(scrape(server, request_id), *TOKENS_OK) - before for request_id in scrape_ids]
-
-    served_by = server.pids_by_request_id(set(ids) | set(scrape_ids))
+    served_by = server.pids_by_request_id(set(ids))
     assert len({served_by[request_id] for request_id in ids}) >= 2, "one worker served every token: nothing summed"
-    assert len({served_by[request_id] for request_id in scrape_ids}) >= 2, "one worker answered every scrape"
+
+    # Scrape until at least two workers have answered (which one accepts a connection is chance).
+    figures, scrapers = [], set()
+    for _ in range(8):
+        batch = [uuid.uuid4().hex for _ in range(6)]
+        figures += [value(scrape(server, request_id), *TOKENS_OK) - before for request_id in batch]
+        found = server.pids_by_request_id(set(batch))
+        scrapers |= {found[request_id] for request_id in batch}
+        if len(scrapers) >= 2:
+            break
+    assert len(scrapers) >= 2, "one worker answered every scrape"
     # whichever worker answers, the figure is the service's total, not the answering worker's share
-    assert figures == [minted] * len(scrape_ids)
+    assert figures == [minted] * len(figures)
 
 
 def test_transcription_flow_is_counted_once_across_workers(server):
