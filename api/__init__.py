@@ -22,10 +22,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_settings(os.environ, config))
     app.json.sort_keys = False  # keep the documented field order
 
-    from api import demo, errors, health, openapi, request_id, security, tokens
+    from api import demo, edge, errors, health, openapi, request_id, security, tokens
     from api.rtt import query, start, stop
     from utils.make_request import build_session
 
+    edge.init_app(app)  # inside the request id middleware, so its refusals carry an id too
     request_id.init_app(app)
     errors.register_error_handlers(app)
     security.init_app(app)
