@@ -22,7 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_settings(os.environ, config))
     app.json.sort_keys = False  # keep the documented field order
 
-    from api import demo, edge, errors, health, openapi, request_id, security, tokens
+    from api import demo, edge, errors, health, openapi, request_id, security, static_versions, tokens
     from api.rtt import query, start, stop
     from utils.make_request import build_session
 
@@ -30,6 +30,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     request_id.init_app(app)
     errors.register_error_handlers(app)
     security.init_app(app)
+    static_versions.init_app(app)  # ?v=<digest> on static URLs: safe to cache for a year
     app.extensions["agora_session"] = build_session(app.config["AGORA_POOL_SIZE"])
     app.extensions["openapi"] = openapi.build_document(app.config)
 
