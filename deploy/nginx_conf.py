@@ -22,8 +22,7 @@ CLIENT_RESERVE = 4096
 # nginx's `listen ... backlog`: room for a burst while the worker accepts.
 LISTEN_BACKLOG = 4096
 
-# Every error nginx answers itself, in the service's shape (README, "Errors"). 494 is nginx's
-# internal status for headers too large; it is answered as 431, the standard one.
+# Every error nginx answers itself, in the service's shape (README, "Errors"), by status.
 # The messages may use the values of `Limits` by name.
 NGINX_ERRORS: dict[int, tuple[str, str]] = {
     400: ("bad_request", "The request is malformed: its request line or headers could not be read."),
@@ -39,13 +38,16 @@ NGINX_ERRORS: dict[int, tuple[str, str]] = {
         "retry after the time in Retry-After.",
     ),
     431: ("headers_too_large", "A request header is longer than 4 KB, or all of them together longer than 16 KB."),
+    # nginx's own status for a plain HTTP request on its HTTPS port; answered as a 400
+    497: ("https_required", "This port speaks HTTPS: send the request with https://."),
     500: ("internal_error", "The proxy in front of the service failed; it has been logged."),
     502: ("bad_gateway", "The service behind the proxy did not answer; try again shortly."),
     503: ("service_unavailable", "The service is unavailable; try again shortly."),
     504: ("gateway_timeout", "The service did not answer within {proxy_read_timeout} s."),
 }
-# error_page status -> the body to answer with (and the status, when it differs).
-ERROR_PAGES = {status: status for status in NGINX_ERRORS} | {494: 431}
+# error_page: the status nginx reaches -> (the status it answers, the body). 494 is nginx's
+# internal status for headers too large: answered as 431, the standard one.
+ERROR_PAGES = {status: (status, status) for status in NGINX_ERRORS} | {494: (431, 431), 497: (400, 497)}
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,58 @@ def compute_limits(settings: Mapping[str, Any], gunicorn: Mapping[str, Any], env
     )
 
 
+@dataclass(frozen=True)
+class Tls:
+    certificate: Path
+    key: Path
+
+
+def tls_files(environ: Mapping[str, str]) -> Tls | None:
+    """NGINX_TLS_CERTIFICATE and NGINX_TLS_CERTIFICATE_KEY (PEM files, both or neither): nginx then speaks HTTPS."""
+    names = ("NGINX_TLS_CERTIFICATE", "NGINX_TLS_CERTIFICATE_KEY")
+    given = [environ.get(name, "").strip() for name in names]
+    if not any(given):
+        return None
+    problems = []
+    for name, value in zip(names, given, strict=True):
+        if not value:
+            problems.append(f"{name} is missing (set both {names[0]} and {names[1]}, or neither)")
+        elif not _PLAIN_PATH.fullmatch(value):
+            problems.append(f"{name} must be a path without spaces, quotes, ';', '{{' or '}}'")
+        elif not Path(value).is_file():
+            problems.append(f"{name}: no file at {value}")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return Tls(Path(given[0]).resolve(), Path(given[1]).resolve())
+
+
+_PLAIN_PATH = re.compile(r"[^\s;{}'\"]+")
+
+
+def _tls_directives(tls: Tls | None) -> str:
+    if tls is None:
+        return "        # Plain HTTP: TLS is terminated in front of this nginx, or not at all (README, Deploying)."
+    return "\n".join(
+        [
+            f"        ssl_certificate {tls.certificate};",
+            f"        ssl_certificate_key {tls.key};",
+            "        ssl_protocols TLSv1.2 TLSv1.3;",
+            "        ssl_session_cache shared:tls:10m;",
+            "        ssl_session_timeout 1h;",
+        ]
+    )
+
+
 def render(
-    runtime: Path, socket: Path, listen: str, limits: Limits, *, access_log: bool, as_root: bool, error_level: str
+    runtime: Path,
+    socket: Path,
+    listen: str,
+    limits: Limits,
+    *,
+    access_log: bool,
+    as_root: bool,
+    error_level: str,
+    tls: Tls | None = None,
 ) -> Path:
     """Write nginx.conf and the error bodies into `runtime`; return the configuration's path."""
     errors = runtime / "_errors"
@@ -102,8 +154,8 @@ def render(
         body = {"error": {"code": code, "message": message.format(**values)}}
         (errors / f"{status}.json").write_text(json.dumps(body, separators=(",", ":")) + "\n")
     pages = "\n".join(
-        f"        error_page {status} {'' if shown == status else f'={shown} '}/_errors/{shown}.json;"
-        for status, shown in sorted(ERROR_PAGES.items())
+        f"        error_page {status} {'' if answered == status else f'={answered} '}/_errors/{body}.json;"
+        for status, (answered, body) in sorted(ERROR_PAGES.items())
     )
     replacements = {
         "USER_DIRECTIVE": f"user {_worker_user()};" if as_root else "# not root: nginx runs as this user",
@@ -116,6 +168,8 @@ def render(
         "CLIENT_TIMEOUT": str(limits.client_timeout),
         "PROXY_READ_TIMEOUT": str(limits.proxy_read_timeout),
         "LISTEN": listen,
+        "LISTEN_TLS": " ssl" if tls else "",
+        "TLS": _tls_directives(tls),
         "BACKLOG": str(LISTEN_BACKLOG),
         "MAX_BODY": str(limits.max_body),
         "CONNECTIONS_PER_CLIENT": str(limits.connections_per_client),
@@ -128,7 +182,7 @@ def render(
     return path
 
 
-_LISTEN = re.compile(r"(unix:/[^\s;{}'\"]+|(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+:)?[0-9]{1,5})")
+_LISTEN = re.compile(r"unix:/[^\s;{}'\"]+|((\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):)?[0-9]{1,5}")
 
 
 def listen_address(environ: Mapping[str, str]) -> str:
@@ -140,6 +194,17 @@ def listen_address(environ: Mapping[str, str]) -> str:
     if not _LISTEN.fullmatch(bind):
         raise ValueError(f"BIND/PORT must be host:port, [ipv6]:port, a port or unix:/path, not {bind!r}")
     return bind
+
+
+ERROR_LOG_LEVELS = ("debug", "info", "notice", "warn", "error", "crit")
+
+
+def error_log_level(environ: Mapping[str, str]) -> str:
+    """NGINX_ERROR_LOG_LEVEL, default warn (a client timing out is info: not logged)."""
+    level = environ.get("NGINX_ERROR_LOG_LEVEL", "").strip().lower() or "warn"
+    if level not in ERROR_LOG_LEVELS:
+        raise ValueError(f"NGINX_ERROR_LOG_LEVEL must be one of {', '.join(ERROR_LOG_LEVELS)}, not {level!r}")
+    return level
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:

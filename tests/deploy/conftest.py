@@ -76,7 +76,9 @@ def serve_environment(tmp_path: Path, env: dict[str, str] | None) -> dict[str, s
     return clean
 
 
-def start_serve(tmp_path: Path, env: dict[str, str] | None = None, argv: list[str] | None = None) -> Served:
+def start_serve(
+    tmp_path: Path, env: dict[str, str] | None = None, scheme: str = "http", ca: Path | None = None
+) -> Served:
     """`deploy/serve` as the README runs it, listening on 127.0.0.1 only; returns once it answers."""
     require_nginx()
     port = free_port()
@@ -84,15 +86,15 @@ def start_serve(tmp_path: Path, env: dict[str, str] | None = None, argv: list[st
     log_path = tmp_path / f"serve-{port}.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            argv or [sys.executable, str(SERVE)], cwd=tmp_path, env=environ, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, str(SERVE)], cwd=tmp_path, env=environ, stdout=log, stderr=subprocess.STDOUT
         )
-    served = Served(f"http://127.0.0.1:{port}", port, process, log_path, tmp_path / "sandbox.sqlite3")
+    served = Served(f"{scheme}://127.0.0.1:{port}", port, process, log_path, tmp_path / "sandbox.sqlite3")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"deploy/serve exited with {process.returncode}:\n{served.log()}")
         try:
-            if requests.get(f"{served.url}/healthz", timeout=5).status_code == 200:
+            if requests.get(f"{served.url}/healthz", timeout=5, verify=ca or True).status_code == 200:
                 return served
         except requests.ConnectionError:
             pass

@@ -7,12 +7,19 @@ import subprocess
 import pytest
 
 from api.settings import load_settings
-from deploy.nginx_conf import ERROR_PAGES, agora_wait_budget, compute_limits, listen_address, render
+from deploy.nginx_conf import (
+    ERROR_PAGES,
+    agora_wait_budget,
+    compute_limits,
+    error_log_level,
+    listen_address,
+    render,
+)
 from tests.deploy.conftest import require_nginx
 
 GUNICORN = {"workers": 2, "worker_connections": 128}
-# What the issue lists, plus the two a static file can get.
-NGINX_OWN_ERRORS = {400, 403, 404, 405, 408, 413, 414, 429, 431, 494, 500, 502, 503, 504}
+# What the issue lists, what a static file can get (403, 404, 405), and plain HTTP on the HTTPS port (497).
+NGINX_OWN_ERRORS = {400, 403, 404, 405, 408, 413, 414, 429, 431, 494, 497, 500, 502, 503, 504}
 
 
 def limits_for(environ):
@@ -51,6 +58,7 @@ def test_every_error_nginx_answers_has_a_json_page(rendered):
     pages = dict(re.findall(r"error_page (\d+) (?:=\d+ )?(/_errors/\d+\.json);", text))
     assert set(map(int, pages)) == NGINX_OWN_ERRORS == set(ERROR_PAGES)
     assert "error_page 494 =431 /_errors/431.json;" in text
+    assert "error_page 497 =400 /_errors/497.json;" in text
     for page in set(pages.values()):
         body = json.loads((runtime / page.lstrip("/")).read_text())
         assert set(body) == {"error"}
@@ -120,3 +128,10 @@ def test_a_bind_that_is_not_an_address_is_refused(bind):
 def test_nginx_settings_must_be_positive_whole_numbers(name, value):
     with pytest.raises(ValueError, match=f"{name} must be a positive whole number"):
         limits_for({name: value})
+
+
+def test_the_error_log_level_is_one_nginx_knows():
+    assert error_log_level({}) == "warn"
+    assert error_log_level({"NGINX_ERROR_LOG_LEVEL": "INFO"}) == "info"
+    with pytest.raises(ValueError, match="NGINX_ERROR_LOG_LEVEL must be one of debug, info"):
+        error_log_level({"NGINX_ERROR_LOG_LEVEL": "warn; include /etc/passwd"})
