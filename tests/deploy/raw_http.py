@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import socket
@@ -57,3 +58,44 @@ def token_request(extra_headers: bytes = b"", close: bool = False) -> bytes:
         + b"Content-Length: %d\r\n\r\n" % len(body)
         + body
     )
+
+
+class _Countdown:
+    def __init__(self, count: int) -> None:
+        self.left, self.event = count, asyncio.Event()
+
+    def count_down(self) -> None:
+        self.left -= 1
+        if self.left == 0:
+            self.event.set()
+
+
+async def _one_token(port: int, answered: _Countdown, timeout: float) -> bool:
+    writer = None
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
+        writer.write(token_request())
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
+        length = int(head.lower().split(b"content-length:", 1)[1].split(b"\r\n", 1)[0])
+        body = await asyncio.wait_for(reader.readexactly(length), timeout)
+        ok = head.startswith(b"HTTP/1.1 200 ") and json.loads(body)["channel"] == "deploy"
+    except (OSError, TimeoutError, asyncio.IncompleteReadError, IndexError, ValueError):
+        ok = False
+    answered.count_down()
+    await answered.event.wait()
+    if writer is not None:
+        writer.close()
+    return ok
+
+
+def token_burst(port: int, connections: int, timeout: float = 10.0) -> list[bool]:
+    """`connections` clients at once, each a token request on a keep-alive connection that it
+    holds open (as a browser would) until every client has its answer: whether each got a 200
+    within `timeout`."""
+
+    async def everyone() -> list[bool]:
+        answered = _Countdown(connections)
+        return await asyncio.gather(*(_one_token(port, answered, timeout) for _ in range(connections)))
+
+    return asyncio.run(everyone())

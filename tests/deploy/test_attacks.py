@@ -5,14 +5,12 @@ Each attack comes from its own loopback address (127.0.0.x is this machine too),
 by sleeping.
 """
 
-import asyncio
 import contextlib
-import json
 
 import pytest
 
 from tests.deploy.conftest import start_serve
-from tests.deploy.raw_http import closed_by_peer, connect, exchange, read_answer, token_request
+from tests.deploy.raw_http import closed_by_peer, connect, exchange, read_answer, token_burst, token_request
 
 pytestmark = pytest.mark.e2e
 
@@ -96,24 +94,8 @@ def test_a_slow_body_that_completes_is_served(served):
     assert answer.json()["uid"] == 77
 
 
-async def _one_token(port: int) -> int:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        writer.write(token_request(close=True))
-        await writer.drain()
-        raw = await asyncio.wait_for(reader.read(-1), 30)
-        status = int(raw.split(b" ", 2)[1])
-        if status == 200:
-            json.loads(raw.split(b"\r\n\r\n", 1)[1])
-        return status
-    finally:
-        writer.close()
-
-
 def test_a_burst_of_2000_connections_loses_no_request(served):
-    async def burst():
-        return await asyncio.gather(*(_one_token(served.port) for _ in range(2000)), return_exceptions=True)
-
-    results = asyncio.run(burst())
-    failures = [result for result in results if result != 200]
-    assert not failures, f"{len(failures)} of 2000 failed, e.g. {failures[:3]}"
+    # gunicorn alone admits 256 connections at once; these clients keep theirs open, so it
+    # would answer no more until they close.
+    answered = token_burst(served.port, 2000)
+    assert answered.count(False) == 0, f"{answered.count(False)} of 2000 got no 200 within 10 s"
