@@ -58,6 +58,11 @@ control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
 control_socket_disable = not control_socket
 
 
+def post_worker_init(worker):
+    # The app is built by now: tests and operators can tell a worker that serves from one booting.
+    worker.log.info("Worker ready (pid: %s)", worker.pid)
+
+
 def when_ready(server):
     if _settings["AGORA_MODE"] == "sandbox":
         server.log.warning(describe_mode(_settings))

@@ -23,19 +23,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # keep the documented field order
 
     from api import demo, edge, errors, health, openapi, request_id, security, static_versions, tokens
-    from api.rtt import query, start, stop
+    from api.rtt import query, start, stop, tasks
+    from state import open_store
     from utils.make_request import build_session
 
     edge.init_app(app)  # inside the request id middleware, so its refusals carry an id too
     request_id.init_app(app)
     errors.register_error_handlers(app)
-    security.init_app(app)
-    static_versions.init_app(app)  # ?v=<digest> on static URLs: safe to cache for a year
     app.extensions["agora_session"] = build_session(app.config["AGORA_POOL_SIZE"])
+    app.extensions["state"] = open_store(app.config, app.instance_path)
     app.extensions["openapi"] = openapi.build_document(app.config)
 
-    for module in (demo, health, openapi, tokens, start, query, stop):
-        app.register_blueprint(module.bp)
+    # Every route module; each declares its own policy (rate limit, API key, CORS): api.policy.
+    routes = [demo, health, openapi, tokens, start, query, stop, tasks]
+    security.init_app(app, routes)
+    static_versions.init_app(app)  # ?v=<digest> on static URLs: safe to cache for a year
 
     if app.config["AGORA_MODE"] == "sandbox":
         import sandbox

@@ -2,6 +2,8 @@
 
 Used by gunicorn.conf.py as its logger_class. The line:
     <client> "<method> <path> <protocol>" <status> <bytes> <ms>ms pid=<pid> request_id=<id>
+A user who sets gunicorn's own `--access-logformat` (access_log_format) gets gunicorn's line
+in that format instead, written by gunicorn as usual.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ import threading
 import time
 import traceback
 
+from gunicorn.config import AccessLogFormat
 from gunicorn.glogging import Logger
 
 from api.request_id import ENVIRON_KEY
+
+_DEFAULT_FORMAT = AccessLogFormat.default
 
 
 class AccessLogger(Logger):
@@ -23,7 +28,7 @@ class AccessLogger(Logger):
 
     gunicorn's own access() builds a dict of every header and environ variable of the request,
     then writes and flushes one log record; with many threads they also queue on the
-    handler's lock. Profiled under load, that was a fifth of the time of a token request.
+    handler's lock (bench/RESULTS.md, "What profiling changed").
     Here a request only formats its line and queues it; a thread per worker writes the queued
     lines as one record every FLUSH_SECONDS (as nginx's `access_log ... buffer= flush=` does),
     and at exit. A worker killed with SIGKILL loses at most that much of its access log.
@@ -39,6 +44,9 @@ class AccessLogger(Logger):
 
     def access(self, resp, req, environ, request_time) -> None:
         if not self.access_log_enabled:
+            return
+        if self.cfg.access_log_format != _DEFAULT_FORMAT:  # the user asked for their own line: theirs it is
+            super().access(resp, req, environ, request_time)
             return
         if self._writer_pid != os.getpid():  # first line in this (forked) worker
             self._start_writer()

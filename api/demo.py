@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
+from api.validation import CHANNEL_PUNCTUATION
 from utils.generate_resource import BOT_UID_MIN
 
 bp = Blueprint("demo", __name__)
@@ -26,9 +27,17 @@ PAGE_LANGUAGES = {
 }
 
 
-# Agora's channel rule (api.validation.CHANNEL) for the input's `pattern`, which browsers
-# compile with the `v` flag: there, ( ) [ ] { } | - ^ must be escaped inside a class.
-CHANNEL_INPUT_PATTERN = r"[A-Za-z0-9!#$%&\(\)+\-:;<=.>?@\[\]\^_\{\|\}~, ]{1,64}"
+# Characters a class must escape under the `v` flag, with which browsers compile `pattern`.
+_V_FLAG_SYNTAX = set("()[]{}/-\\|^")
+
+
+def channel_input_pattern() -> str:
+    """Agora's channel rule (api.validation.CHANNEL) as the input's `pattern`, from the same characters."""
+    escaped = "".join("\\" + char if char in _V_FLAG_SYNTAX else char for char in CHANNEL_PUNCTUATION)
+    return f"[A-Za-z0-9{escaped}]{{1,64}}"
+
+
+CHANNEL_INPUT_PATTERN = channel_input_pattern()
 
 
 @bp.get("/")
@@ -37,6 +46,7 @@ def index() -> str:
         "index.html",
         mode=current_app.config["AGORA_MODE"],
         bot_uid_min=BOT_UID_MIN,
+        token_seconds=current_app.config["DEMO_TOKEN_SECONDS"],
         channel_pattern=CHANNEL_INPUT_PATTERN,
         languages=PAGE_LANGUAGES,
     )

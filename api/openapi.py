@@ -12,9 +12,11 @@ from typing import Any
 from flask import Blueprint, current_app
 
 from api import validation
+from api.policy import api_route
 from utils.languages import SUPPORTED_LANGUAGES
 
 bp = Blueprint("openapi", __name__)
+POLICY = api_route(None)
 
 TASK_STATUSES = ["IDLE", "STARTING", "RUNNING", "STOPPING", "STOPPED", "RECOVERING", "FAILED"]
 
@@ -45,6 +47,7 @@ def build_document(config: Mapping[str, Any]) -> dict[str, Any]:
                 "summary": operation["summary"] + " (the guide's path)",
             }
         }
+    paths["/api/rtt/tasks.json"] = {"get": _tasks(secured)}
     paths["/api/openapi.json"] = {
         "get": {
             "operationId": "openapi",
@@ -92,7 +95,7 @@ def build_document(config: Mapping[str, Any]) -> dict[str, Any]:
             'for live captions. Every error is `{"error": {"code", "message", "field"?}}`.',
         },
         "paths": paths,
-        "components": {"schemas": _SCHEMAS},
+        "components": {"schemas": {**_SCHEMAS, **_token_schemas(config["TOKEN_VERSION"])}},
     }
     if secured:
         document["components"]["securitySchemes"] = {"bearerAuth": {"type": "http", "scheme": "bearer"}}
@@ -145,7 +148,7 @@ def _body(schema: str) -> dict[str, Any]:
 def _tokens() -> dict[str, Any]:
     return {
         "operationId": "generateToken",
-        "summary": "Mint an RTC token (AccessToken 006) for one uid in one channel",
+        "summary": "Mint a token (AccessToken2 007, or the legacy 006) for one uid in one channel",
         "tags": ["tokens"],
         "requestBody": _body("TokenRequest"),
         "responses": {
@@ -178,6 +181,10 @@ def _start() -> dict[str, Any]:
             },
             "403": _error("The channel does not match CHANNEL_PATTERN (`channel_forbidden`)."),
             "409": _error("Agora reports a conflicting task (`agora_conflict`)."),
+            "503": _error(
+                "Another start for the channel still waits on Agora (`start_in_progress`); retry.",
+                {"Retry-After": {"schema": {"type": "string"}}},
+            ),
             **_common_errors(upstream=True),
         },
     }
@@ -191,7 +198,7 @@ def _query() -> dict[str, Any]:
         "requestBody": _body("TaskRequest"),
         "responses": {
             "200": _ok("QueryResponse"),
-            "404": _error("Unknown task (`task_not_found`)."),
+            "404": _error("Unknown task, or no task running in the channel (`task_not_found`)."),
             **_common_errors(upstream=True),
         },
     }
@@ -205,7 +212,20 @@ def _stop() -> dict[str, Any]:
         "requestBody": _body("TaskRequest"),
         "responses": {
             "200": _ok("StopResponse"),
-            "404": _error("Unknown or already stopped task (`task_not_found`)."),
+            "404": _error("Unknown or already stopped task, or none in the channel (`task_not_found`)."),
+            **_common_errors(upstream=True),
+        },
+    }
+
+
+def _tasks(secured: bool) -> dict[str, Any]:
+    return {
+        "operationId": "listTranscriptions",
+        "summary": "The transcription tasks running now, reconciled with Agora's list",
+        "tags": ["rtt"],
+        "responses": {
+            "200": _ok("TaskList"),
+            **({"401": _error("No valid API key.")} if secured else {}),
             **_common_errors(upstream=True),
         },
     }
@@ -219,6 +239,84 @@ _CHANNEL = {
 }
 _BOT_UID = {"type": "integer", "minimum": 0, "maximum": validation.MAX_UID}
 _IGNORED = {"description": "Sent by clients of the guide's 6.x API; accepted and ignored."}
+
+
+def _token_schemas(default_version: str) -> dict[str, Any]:
+    """TokenRequest and TokenResponse; what the request may combine depends on the server's TOKEN_VERSION."""
+    no_rtm = {"properties": {"services": {"not": {"contains": {"const": "rtm"}}}}}
+    if default_version == "007":
+        rtm_rule = {"if": {"required": ["version"], "properties": {"version": {"const": "006"}}}, "then": no_rtm}
+    else:
+        rtm_rule = {"if": {"required": ["version"], "properties": {"version": {"const": "007"}}}, "else": no_rtm}
+    return {
+        "TokenRequest": {
+            "type": "object",
+            "required": ["channel", "uid"],
+            "properties": {
+                "channel": _CHANNEL,
+                "uid": {
+                    "description": "0 lets any uid join with the token",
+                    "oneOf": [
+                        {"type": "integer", "minimum": 0, "maximum": validation.MAX_UID},
+                        {"type": "string", "pattern": f"^({validation.UID_STRING})$"},
+                    ],
+                },
+                "role": {"enum": ["publisher", "subscriber"], "default": "publisher"},
+                "expireTime": {
+                    "type": "integer",
+                    "minimum": validation.EXPIRE_TIME_RANGE[0],
+                    "maximum": validation.EXPIRE_TIME_RANGE[1],
+                    "default": validation.DEFAULT_EXPIRE_TIME,
+                    "description": "Seconds from now",
+                },
+                "version": {
+                    "enum": list(validation.TOKEN_VERSIONS),
+                    "default": default_version,
+                    "description": "007: AccessToken2 (needed by Signaling and Agora's REST token auth); "
+                    "006: legacy, for SDKs older than Web 4.8 / native 4.0. Default: the server's TOKEN_VERSION",
+                },
+                "services": {
+                    "type": "array",
+                    "items": {"enum": list(validation.TOKEN_SERVICES)},
+                    "minItems": 1,
+                    "maxItems": len(validation.TOKEN_SERVICES),
+                    "uniqueItems": True,
+                    "contains": {"const": "rtc"},
+                    "default": validation.DEFAULT_SERVICES,
+                    "description": '"rtm" adds Signaling (RTM 2.x) login for the same user; 007 only',
+                },
+                "rtmUserId": {
+                    "type": "string",
+                    "pattern": f"^{validation.CHANNEL}$",
+                    "description": validation.RTM_USER_ID_RULE + '. Default: the uid as a decimal string. Needs "rtm"',
+                },
+            },
+            "allOf": [rtm_rule],
+            "dependentSchemas": {
+                "rtmUserId": {"required": ["services"], "properties": {"services": {"contains": {"const": "rtm"}}}}
+            },
+        },
+        "TokenResponse": {
+            "type": "object",
+            "required": ["token", "channel", "uid", "role", "expiresAt", "appId", "version"],
+            "properties": {
+                "token": {"type": "string", "pattern": "^(007eJx|006[0-9a-fA-F]{32})"},
+                "channel": {"type": "string"},
+                "uid": _BOT_UID,
+                "role": {"enum": ["publisher", "subscriber"]},
+                "expiresAt": {"type": "integer", "description": "Unix seconds; renew the token before then"},
+                "appId": {"type": "string", "pattern": "^[0-9a-fA-F]{32}$"},
+                "version": {"enum": list(validation.TOKEN_VERSIONS)},
+                "services": {
+                    "type": "array",
+                    "items": {"enum": list(validation.TOKEN_SERVICES)},
+                    "description": "The token's services (007 only)",
+                },
+                "rtmUserId": {"type": "string", "description": "Signaling's user id in the token (with rtm)"},
+            },
+        },
+    }
+
 
 _SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -237,40 +335,6 @@ _SCHEMAS: dict[str, Any] = {
                     "agoraRequestId": {"type": "string"},
                 },
             }
-        },
-    },
-    "TokenRequest": {
-        "type": "object",
-        "required": ["channel", "uid"],
-        "properties": {
-            "channel": _CHANNEL,
-            "uid": {
-                "description": "0 lets any uid join with the token",
-                "oneOf": [
-                    {"type": "integer", "minimum": 0, "maximum": validation.MAX_UID},
-                    {"type": "string", "pattern": f"^({validation.UID_STRING})$"},
-                ],
-            },
-            "role": {"enum": ["publisher", "subscriber"], "default": "publisher"},
-            "expireTime": {
-                "type": "integer",
-                "minimum": validation.EXPIRE_TIME_RANGE[0],
-                "maximum": validation.EXPIRE_TIME_RANGE[1],
-                "default": validation.DEFAULT_EXPIRE_TIME,
-                "description": "Seconds from now",
-            },
-        },
-    },
-    "TokenResponse": {
-        "type": "object",
-        "required": ["token", "channel", "uid", "role", "expiresAt", "appId"],
-        "properties": {
-            "token": {"type": "string", "pattern": "^006[0-9a-fA-F]{32}"},
-            "channel": {"type": "string"},
-            "uid": _BOT_UID,
-            "role": {"enum": ["publisher", "subscriber"]},
-            "expiresAt": {"type": "integer", "description": "Unix seconds"},
-            "appId": {"type": "string", "pattern": "^[0-9a-fA-F]{32}$"},
         },
     },
     "StartRequest": {
@@ -298,22 +362,51 @@ _SCHEMAS: dict[str, Any] = {
     },
     "StartResponse": {
         "type": "object",
-        "required": ["taskId", "status", "createTs", "channel", "pubBotUid", "subBotUid"],
+        "required": ["taskId", "status", "createTs", "channel", "pubBotUid", "subBotUid", "alreadyRunning"],
         "properties": {
             "taskId": {"type": "string"},
             "status": {"type": "string", "examples": TASK_STATUSES},
             "createTs": {"type": "integer"},
             "channel": {"type": "string"},
-            "pubBotUid": {**_BOT_UID, "description": "Caption messages arrive from this uid's data stream"},
-            "subBotUid": _BOT_UID,
+            "pubBotUid": {
+                **_BOT_UID,
+                "type": ["integer", "null"],
+                "description": "Caption messages arrive from this uid's data stream (null for an adopted agent)",
+            },
+            "subBotUid": {**_BOT_UID, "type": ["integer", "null"]},
+            "alreadyRunning": {
+                "type": "boolean",
+                "description": "true: the channel's running task, answered without starting another agent",
+            },
         },
     },
     "TaskRequest": {
         "type": "object",
-        "required": ["taskId"],
+        "description": "The task by `taskId`, or the task running in `channel`",
+        "anyOf": [{"required": ["taskId"]}, {"required": ["channel"]}],
         "properties": {
             "taskId": {"type": "string", "pattern": f"^{validation.TASK_ID}$"},
+            "channel": _CHANNEL,
             "builderToken": _IGNORED,
+        },
+    },
+    "TaskList": {
+        "type": "object",
+        "required": ["tasks"],
+        "properties": {
+            "tasks": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["taskId", "channel", "status", "createTs"],
+                    "properties": {
+                        "taskId": {"type": "string"},
+                        "channel": {"type": ["string", "null"], "description": "null: running at Agora, not tied"},
+                        "status": {"type": "string", "examples": TASK_STATUSES},
+                        "createTs": {"type": "integer"},
+                    },
+                },
+            }
         },
     },
     "QueryResponse": {
@@ -323,12 +416,14 @@ _SCHEMAS: dict[str, Any] = {
             "taskId": {"type": "string"},
             "status": {"type": "string", "examples": TASK_STATUSES},
             "createTs": {"type": ["integer", "null"]},
+            "channel": {"type": "string"},
             "message": {"type": "string"},
+            "endedReason": {"type": "string", "description": "Why an ended task ended"},
         },
     },
     "StopResponse": {
         "type": "object",
         "required": ["taskId", "status"],
-        "properties": {"taskId": {"type": "string"}, "status": {"type": "string"}},
+        "properties": {"taskId": {"type": "string"}, "status": {"type": "string"}, "channel": {"type": "string"}},
     },
 }

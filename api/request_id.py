@@ -1,7 +1,8 @@
 """X-Request-ID: accepted from the client or generated, returned, and put on every log line.
 
 A WSGI middleware rather than Flask hooks: it sees every response (errors included) and costs
-a dictionary lookup, where a before/after_request pair cost a tenth of a token request.
+a dictionary lookup, far less than a before/after_request pair (bench/RESULTS.md, "What
+profiling changed").
 """
 
 from __future__ import annotations
@@ -27,8 +28,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 class _IdSource:
     """Unique ids without a system call per request: a random prefix per process, then a counter.
 
-    uuid4 reads the kernel's random source on every call, which profiling showed to be one of
-    the largest costs this service added to a request.
+    uuid4 reads the kernel's random source on every call, a cost a token request need not pay.
     """
 
     def __init__(self) -> None:

@@ -1,10 +1,14 @@
-"""What makes the API safe to expose: proxy awareness, CORS allow-list, API keys, rate limits."""
+"""What makes the API safe to expose: proxy awareness, CORS allow-list, API keys, rate limits.
+
+Which of them applies to a route is the route module's own declaration (api.policy).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import time
+from types import ModuleType
 
 from flask import Flask, Response, current_app, request
 from flask_cors import CORS
@@ -13,6 +17,7 @@ from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api.errors import ApiError
+from api.policy import policy_of, url_patterns
 from utils.send_response import send_error
 
 # Headers a page on another origin may send and read.
@@ -20,30 +25,42 @@ ALLOWED_HEADERS = ["Content-Type", "Authorization", "X-Request-ID"]
 EXPOSED_HEADERS = ["X-Request-ID", "Retry-After"]
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, routes: list[ModuleType]) -> None:
+    """Register each route module's blueprint under the policy the module declares."""
     config = app.config
     if config["TRUSTED_PROXIES"]:
         # The client's address (for rate limits and logs) is what the proxies in front say.
         hops = config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    limiter = _init_rate_limiter(app)
+    limits = {
+        "tokens": limiter.shared_limit(lambda: current_app.config["RATELIMIT_TOKENS"], scope="tokens"),
+        "rtt": limiter.shared_limit(lambda: current_app.config["RATELIMIT_RTT"], scope="rtt"),
+    }
+    for module in routes:
+        policy = policy_of(module)
+        if policy.rate_limit is not None:
+            limits[policy.rate_limit](module.bp)  # before the key check: a key guesser is limited too
+        app.register_blueprint(module.bp)
+    if config["API_KEYS"]:
+        # One app-level hook: blueprints outlive an app (tests build many), so nothing is added to them.
+        app.extensions["api_key_digests"] = [hashlib.sha256(key.encode()).digest() for key in config["API_KEYS"]]
+        app.extensions["api_key_blueprints"] = {module.bp.name for module in routes if policy_of(module).api_key}
+        app.before_request(_require_api_key)
     if config["CORS_ORIGINS"]:
+        cors_routes = [module for module in routes if policy_of(module).cors]
         CORS(
             app,
-            resources={r"/api/*": {"origins": config["CORS_ORIGINS"]}},
+            resources={pattern: {"origins": config["CORS_ORIGINS"]} for pattern in url_patterns(app, cors_routes)},
             allow_headers=ALLOWED_HEADERS,
             expose_headers=EXPOSED_HEADERS,
-            methods=["GET", "POST", "OPTIONS"],
+            methods=["GET", "POST", "DELETE", "OPTIONS"],
             max_age=600,
         )
-    _init_rate_limits(app)  # before the key check: a key guesser is rate limited too
-    if config["API_KEYS"]:
-        digests = [hashlib.sha256(key.encode()).digest() for key in config["API_KEYS"]]
-        app.extensions["api_key_digests"] = digests
-        app.before_request(_require_api_key)
 
 
 def _require_api_key() -> None:
-    if not request.path.startswith("/api/") or request.method == "OPTIONS":
+    if request.method == "OPTIONS" or request.blueprint not in current_app.extensions["api_key_blueprints"]:
         return
     scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
     # Compare digests, against every key: the time taken says nothing about the keys.
@@ -60,11 +77,14 @@ def _require_api_key() -> None:
         )
 
 
-def _init_rate_limits(app: Flask) -> None:
+def _init_rate_limiter(app: Flask) -> Limiter:
     limiter = Limiter(
         get_remote_address,
         app=app,
         storage_uri=app.config["RATELIMIT_STORAGE_URI"],
+        # A moving window holds the promise "at most N in any window": a fixed window lets a
+        # burst of 2N through across its boundary. Memory and Redis storage both support it.
+        strategy="moving-window",
         # Its own headers would put a Retry-After on every answer and overwrite Agora's; the
         # 429 handler below sets the one Retry-After that matters.
         headers_enabled=False,
@@ -72,14 +92,7 @@ def _init_rate_limits(app: Flask) -> None:
     limiter.request_filter(lambda: request.method == "OPTIONS")  # CORS preflights are free
     app.extensions["rate_limiter"] = limiter
     app.register_error_handler(RateLimitExceeded, _rate_limited)
-
-    from api import tokens
-    from api.rtt import query, start, stop
-
-    limiter.shared_limit(lambda: current_app.config["RATELIMIT_TOKENS"], scope="tokens")(tokens.bp)
-    rtt_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_RTT"], scope="rtt")
-    for module in (start, query, stop):
-        rtt_limit(module.bp)
+    return limiter
 
 
 def _rate_limited(_exc: RateLimitExceeded) -> Response:

@@ -39,6 +39,14 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_PROXIES": 0,
     "LOG_LEVEL": "INFO",
     "SANDBOX_DB": None,  # None: sandbox.sqlite3 in the instance folder
+    # The token format minted by default, for the endpoint and the bots: "007" (AccessToken2)
+    # or the legacy "006".
+    "TOKEN_VERSION": "007",
+    # The token lifetime the demo page asks for; it renews its token before that runs out.
+    "DEMO_TOKEN_SECONDS": 3600,
+    # The task registry and the facts shared with it: Redis across machines, else SQLite.
+    "REDIS_URL": None,
+    "STATE_DB": None,  # None: state.sqlite3 in the instance folder
 }
 
 _HEX32 = re.compile(r"[0-9a-fA-F]{32}")
@@ -197,6 +205,24 @@ def _rate_limit(value: Any) -> str:
     return text
 
 
+def _token_version(value: Any) -> str:
+    from utils.generate_token import VERSIONS
+
+    version = str(value).strip()
+    if version not in VERSIONS:
+        raise ValueError('must be "007" (AccessToken2) or "006" (legacy)')
+    return version
+
+
+def _redis_url(value: Any) -> str | None:
+    url = str(value or "").strip()
+    if not url:
+        return None
+    if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+        raise ValueError("must be a redis://, rediss:// or unix:// URL such as redis://127.0.0.1:6379/0")
+    return url
+
+
 def _log_level(value: Any) -> str:
     level = str(value).strip().upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -218,6 +244,10 @@ _PARSERS = {
     "MAX_CONTENT_LENGTH": _int_range(1024, 10 * 1024 * 1024),
     "TRUSTED_PROXIES": _int_range(0, 10),
     "LOG_LEVEL": _log_level,
+    "TOKEN_VERSION": _token_version,
+    # At least a minute, so that renewal and its retries fit before expiry; at most Agora's 24 h.
+    "DEMO_TOKEN_SECONDS": _int_range(60, 86_400),
+    "REDIS_URL": _redis_url,
 }
 
 # Environment variables this service reads; anything else in the environment is ignored.

@@ -1,60 +1,80 @@
-"""POST /api/tokens.json: an RTC token for one user in one channel (the guide's token.json.ts)."""
+"""POST /api/tokens.json: a token for one user in one channel (the guide's token.json.ts)."""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
+from typing import Any
 
-from agora_token_builder.RtcTokenBuilder import Role_Publisher, Role_Subscriber, RtcTokenBuilder
 from flask import Blueprint, Response, current_app
 
-from api.validation import channel_field, expire_time_field, read_json_object, role_field, uid_field
+from api.policy import api_route
+from api.validation import (
+    channel_field,
+    expire_time_field,
+    read_json_object,
+    role_field,
+    rtm_user_id_field,
+    services_field,
+    token_version_field,
+    uid_field,
+)
+from utils.generate_token import GeneratedToken, generate_token
 from utils.send_response import send_successful_response
 
 bp = Blueprint("tokens", __name__)
-
-ROLES = {"publisher": Role_Publisher, "subscriber": Role_Subscriber}
-
-
-@dataclass(frozen=True)
-class GeneratedToken:
-    token: str
-    expires_at: int  # unix seconds
+POLICY = api_route("tokens")
 
 
 @bp.post("/api/tokens.json")
 @bp.post("/api/token.json")  # the path of the Astro original and its demo
 def post() -> Response:
-    """Mint a token: {channel, uid, role?, expireTime?} -> {token, channel, uid, role, expiresAt}."""
+    """Mint a token: {channel, uid, role?, expireTime?, version?, services?, rtmUserId?} -> {token, ...}."""
     body = read_json_object()
     channel = channel_field(body)
     uid = uid_field(body)
     role = role_field(body)
     expire_time = expire_time_field(body)
+    version = token_version_field(body, current_app.config["TOKEN_VERSION"])
+    services = services_field(body, version)
+    rtm_user_id = rtm_user_id_field(body, services, uid)
 
-    generated = handle_generate_token(channel, ROLES[role], uid, expire_time)
-    return send_successful_response(
-        {
-            "token": generated.token,
-            "channel": channel,
-            "uid": uid,
-            "role": role,
-            "expiresAt": generated.expires_at,
-            "appId": current_app.config["APP_ID"],
-        }
-    )
+    generated = handle_generate_token(channel, role, uid, expire_time, version=version, rtm_user_id=rtm_user_id)
+    answer: dict[str, Any] = {
+        "token": generated.token,
+        "channel": channel,
+        "uid": uid,
+        "role": role,
+        "expiresAt": generated.expires_at,
+        "appId": current_app.config["APP_ID"],
+        "version": generated.version,
+    }
+    if version == "007":  # a 006 token has no services to list
+        answer["services"] = services
+    if rtm_user_id is not None:
+        answer["rtmUserId"] = rtm_user_id
+    return send_successful_response(answer)
 
 
-def handle_generate_token(channel: str, role: int, uid: int, expire_time: int) -> GeneratedToken:
-    """Build an AccessToken 006 for `uid` in `channel`, valid for `expire_time` seconds.
+def handle_generate_token(
+    channel: str,
+    role: str,
+    uid: int,
+    expire_time: int,
+    *,
+    version: str | None = None,
+    rtm_user_id: str | None = None,
+) -> GeneratedToken:
+    """A token for `uid` in `channel`, valid for `expire_time` seconds, signed with this project's certificate.
 
-    agora-token-builder takes an ABSOLUTE unix time for the expiry: passing the bare
-    seconds (as the guide does with its 007 builder) would yield a token that expired in 1970.
-    uid 0 signs the empty account, which lets any uid join with the token.
+    `version` defaults to the server's TOKEN_VERSION; `rtm_user_id` adds Signaling login (007 only).
     """
     config = current_app.config
-    expires_at = int(time.time()) + expire_time
-    token = RtcTokenBuilder.buildTokenWithUid(
-        config["APP_ID"], config["APP_CERTIFICATE"], channel, uid, role, expires_at
+    return generate_token(
+        config["APP_ID"],
+        config["APP_CERTIFICATE"],
+        channel,
+        uid,
+        role,
+        expire_time,
+        version=version or config["TOKEN_VERSION"],
+        rtm_user_id=rtm_user_id,
     )
-    return GeneratedToken(token=token, expires_at=expires_at)

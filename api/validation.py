@@ -1,6 +1,6 @@
 """Input rules of the API. Each failure names the field and the rule it broke.
 
-The rules are Agora's (agora-rtt-api.md, "Channel names and uids") and are mirrored
+The rules are Agora's (docs/agora.md, "Channel names and uids") and are mirrored
 one for one in the OpenAPI document, so that what the document calls valid is accepted.
 """
 
@@ -12,13 +12,17 @@ from typing import Any
 from flask import current_app, request
 
 from api.errors import ApiError, invalid_field
+from utils.generate_token import VERSIONS as TOKEN_VERSIONS
 from utils.languages import SUPPORTED_LANGUAGES
 
 MAX_UID = 4_294_967_295
 CHANNEL_RULE = (
     "channel must be 1-64 characters from a-z, A-Z, 0-9, space and ! # $ % & ( ) + - : ; < = . > ? @ [ ] ^ _ { | } ~ ,"
 )
-CHANNEL = r"[A-Za-z0-9!#$%&()+\-:;<=.>?@\[\]^_{|}~, ]{1,64}"
+# Everything allowed besides letters and digits; the demo page's input pattern is built from it too.
+CHANNEL_PUNCTUATION = "!#$%&()+-:;<=.>?@[]^_{|}~, "
+# Escaped only where a class needs it, so that Python and JSON Schema (ECMA-262) read it alike.
+CHANNEL = "[A-Za-z0-9" + "".join("\\" + c if c in "[]\\^-" else c for c in CHANNEL_PUNCTUATION) + "]{1,64}"
 _CHANNEL = re.compile(CHANNEL)
 # The decimal form of 0..4294967295, no leading zeros: exact, so the OpenAPI document can use it too.
 UID_STRING = (
@@ -35,6 +39,9 @@ DEFAULT_MAX_IDLE_TIME = 60  # seconds; the guide's value (Agora's own default is
 MAX_IDLE_TIME_RANGE = (5, 2_592_000)
 EXPIRE_TIME_RANGE = (1, 86_400)
 DEFAULT_EXPIRE_TIME = 3600
+TOKEN_SERVICES = ("rtc", "rtm")  # in the order a token lists them (by service type)
+DEFAULT_SERVICES = ["rtc"]
+RTM_USER_ID_RULE = CHANNEL_RULE.replace("channel", "rtmUserId", 1)
 
 _MISSING = object()
 
@@ -90,6 +97,50 @@ def role_field(body: dict[str, Any]) -> str:
 
 def expire_time_field(body: dict[str, Any]) -> int:
     return _int_field(body, "expireTime", DEFAULT_EXPIRE_TIME, EXPIRE_TIME_RANGE, "seconds from now")
+
+
+def token_version_field(body: dict[str, Any], default: str) -> str:
+    """Optional `version`: "007" (AccessToken2) or "006" (legacy); `default` is the server's TOKEN_VERSION."""
+    value = body.get("version", default)
+    if value not in TOKEN_VERSIONS:
+        raise invalid_field("version", 'version must be "007" (AccessToken2) or "006" (legacy, for old SDKs)')
+    return value
+
+
+def services_field(body: dict[str, Any], version: str) -> list[str]:
+    """Optional `services`: the token's services, "rtc" always, "rtm" (Signaling) only in a 007 token."""
+    value = body.get("services", _MISSING)
+    if value is _MISSING:
+        return list(DEFAULT_SERVICES)
+    rule = 'services must be ["rtc"] or ["rtc", "rtm"] (each at most once)'
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value) or len(set(value)) != len(value):
+        raise invalid_field("services", rule)
+    unknown = [item for item in value if item not in TOKEN_SERVICES]
+    if unknown:
+        raise invalid_field("services", f"{rule}; unknown: {', '.join(unknown)[:100]}")
+    if "rtc" not in value:
+        raise invalid_field("services", f"{rule}: the token is always for a channel")
+    if "rtm" in value and version != "007":
+        raise invalid_field(
+            "services",
+            f'services may include "rtm" only in a "007" token (Signaling needs AccessToken2); this token would be '
+            f'{version}: send "version": "007"',
+        )
+    return [service for service in TOKEN_SERVICES if service in value]
+
+
+def rtm_user_id_field(body: dict[str, Any], services: list[str], uid: int) -> str | None:
+    """Optional `rtmUserId`: Signaling's user id, by default the uid's decimal string; None without "rtm"."""
+    value = body.get("rtmUserId", _MISSING)
+    if "rtm" not in services:
+        if value is not _MISSING:
+            raise invalid_field("rtmUserId", 'rtmUserId needs "rtm" in services')
+        return None
+    if value is _MISSING:
+        return str(uid)
+    if not isinstance(value, str) or not _CHANNEL.fullmatch(value):
+        raise invalid_field("rtmUserId", RTM_USER_ID_RULE)
+    return value
 
 
 def max_idle_time_field(body: dict[str, Any]) -> int:

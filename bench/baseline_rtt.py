@@ -7,11 +7,11 @@ requests.Session, no validation, no error model, no logging.
 import base64
 import os
 import secrets
-import time
 
 import requests
-from agora_token_builder.RtcTokenBuilder import Role_Publisher, RtcTokenBuilder
 from flask import Flask, request
+
+from utils import access_token2
 
 app = Flask(__name__)
 APP_ID = os.environ["APP_ID"]
@@ -24,9 +24,8 @@ session.headers["Authorization"] = "Basic " + CREDENTIAL
 
 def bot(channel):
     uid = 4_000_000_000 + secrets.randbelow(294_967_295)
-    token = RtcTokenBuilder.buildTokenWithUid(
-        APP_ID, APP_CERTIFICATE, channel, uid, Role_Publisher, int(time.time()) + 86400
-    )
+    rtc = access_token2.rtc_service(channel, uid, "publisher", 86400)
+    token = access_token2.build(APP_ID, APP_CERTIFICATE, [rtc], 86400)
     return str(uid), token
 
 

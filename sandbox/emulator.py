@@ -1,4 +1,4 @@
-"""An emulator of Agora's Real-Time STT 7.x REST API (agora-rtt-api.md, section 3).
+"""An emulator of Agora's Real-Time STT 7.x REST API (docs/agora.md, "RTT 7.x").
 
 It checks what a real project would: the Basic credential, the App ID in the URL, the join
 body (required fields, types, limits) and that each bot token is a valid 006 token for that
@@ -16,14 +16,13 @@ import base64
 import binascii
 import hmac
 import re
-import time
 import uuid
 from typing import Any
 
 from flask import Flask, Response, after_this_request, jsonify, request
 
 from api.validation import CHANNEL
-from sandbox import token006
+from sandbox import rtc_token, token006
 from sandbox.store import BotUidTaken, NameTaken, SandboxStore
 from utils.languages import SUPPORTED_LANGUAGES
 
@@ -97,18 +96,18 @@ def create_emulator(
                 pub_bot_uid=rtc["pubBotUid"],
                 sub_bot_uid=rtc.get("subBotUid"),
                 max_idle_time=max_idle_time,
-                now=time.time(),
+                now=store.clock(),
             )
         except NameTaken:
             raise Rejected(409, f"an agent named {name!r} exists; names are never reused", "Conflict") from None
         except BotUidTaken:
             raise Rejected(409, "rtcConfig.pubBotUid is already used by an agent in this channel", "Conflict") from None
-        return jsonify(agent_id=agent.agent_id, create_ts=int(agent.create_ts), status=agent.status(time.time()))
+        return jsonify(agent_id=agent.agent_id, create_ts=int(agent.create_ts), status=agent.status(store.clock()))
 
     @app.get(f"{PREFIX}/agents/<agent_id>")
     def query(app_id: str, agent_id: str) -> Response:
         agent = _agent_or_404(store, app_id, agent_id)
-        now = time.time()
+        now = store.clock()
         answer = {
             "message": agent.stop_message(now) or "ok",
             "agent_id": agent.agent_id,
@@ -119,14 +118,14 @@ def create_emulator(
 
     @app.post(f"{PREFIX}/agents/<agent_id>/leave")
     def leave(app_id: str, agent_id: str) -> Response:
-        if not store.stop_agent(app_id, agent_id, "stopped by leave", time.time()):
+        if not store.stop_agent(app_id, agent_id, "stopped by leave", store.clock()):
             raise Rejected(404, f"agent {agent_id} is not running", "TaskNotFound")
         return Response(status=200)  # Agora documents no body for leave
 
     @app.post(f"{PREFIX}/agents/<agent_id>/update")
     def update(app_id: str, agent_id: str) -> Response:
         agent = _agent_or_404(store, app_id, agent_id)
-        now = time.time()
+        now = store.clock()
         if agent.is_stopped(now):
             raise Rejected(404, f"agent {agent_id} is not running", "TaskNotFound")
         sequence_id = request.args.get("sequenceId", type=int)
@@ -142,7 +141,7 @@ def create_emulator(
 
     @app.get(f"{PREFIX}/agents")
     def list_agents(app_id: str) -> Response:
-        now = time.time()
+        now = store.clock()
         agents = store.list_agents(app_id, request.args.get("channel"))
         limit = min(max(request.args.get("limit", 20, type=int), 1), 100)
         items = [{"agent_id": a.agent_id, "start_ts": int(a.create_ts), "status": a.status(now)} for a in agents]
@@ -288,7 +287,7 @@ def _check_join(body: dict[str, Any], app_id: str, app_certificate: str) -> tupl
         if not isinstance(token, str) or not token:
             raise _schema(f"rtcConfig.{token_key} is required: the project has an App Certificate")
         try:
-            token006.verify(
+            rtc_token.verify(
                 token,
                 app_id=app_id,
                 app_certificate=app_certificate,

@@ -76,19 +76,19 @@ def _stream(
         while True:
             now = time.monotonic()
             agent = store.get_agent(app_id, task_id)
-            if agent is None or agent.is_stopped(time.time()):
-                status = {"status": "STOPPED", "message": agent.stop_message(time.time()) if agent else None}
+            if agent is None or agent.is_stopped(store.clock()):
+                status = {"status": "STOPPED", "message": agent.stop_message(store.clock()) if agent else None}
                 yield f"event: end\ndata: {json.dumps(status)}\n\n"
                 return
             if now - last_touch >= TOUCH_EVERY:
-                store.touch(task_id, time.time())
+                store.touch(task_id, store.clock())
                 last_touch = now
             if now - began > STREAM_SECONDS:
                 return
             if now >= due:
                 break
             time.sleep(min(TICK, due - now))
-        payload = base64.b64encode(encode(event, culture, int(time.time() * 1000))).decode("ascii")
+        payload = base64.b64encode(encode(event, culture, int(store.clock() * 1000))).decode("ascii")
         yield f"id: {event.seq}\ndata: {json.dumps({'uid': pub_bot_uid, 'payload': payload})}\n\n"
 
 

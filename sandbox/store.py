@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import threading
+import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from state.sqlite_file import SqliteFile
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -88,13 +88,17 @@ class Agent:
 
 
 class SandboxStore:
-    """Agents and injected faults, shared by threads and processes through one SQLite file."""
+    """Agents and injected faults, shared by threads and processes through one SQLite file.
 
-    def __init__(self, path: str) -> None:
+    `clock` is the emulator's time (unix seconds): tests pass their own to move it.
+    """
+
+    def __init__(self, path: str, clock: Callable[[], float] = time.time) -> None:
         self.path = path
-        self._local = threading.local()
-        directory = os.path.dirname(os.path.abspath(path))
-        os.makedirs(directory, exist_ok=True)
+        self.clock = clock
+        self._file = SqliteFile(path)
+        self._db = self._file.connection
+        self._transaction = self._file.transaction
         # Workers start at once: one transaction, so only one of them (re)creates the schema.
         with self._transaction() as db:
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
@@ -212,31 +216,6 @@ class SandboxStore:
     def clear_faults(self) -> None:
         with self._transaction() as db:
             db.execute("DELETE FROM faults")
-
-    # -- connections ------------------------------------------------------------------------
-
-    def _db(self) -> sqlite3.Connection:
-        """One connection per thread and process (a forked worker must not reuse its parent's)."""
-        key = os.getpid()
-        connection = getattr(self._local, "connection", None)
-        if connection is None or getattr(self._local, "pid", None) != key:
-            connection = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            connection.row_factory = sqlite3.Row
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")
-            self._local.connection, self._local.pid = connection, key
-        return connection
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
 
 
 def _agent(row: sqlite3.Row) -> Agent:

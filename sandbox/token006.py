@@ -1,4 +1,4 @@
-"""Decode and verify Agora AccessToken 006, as Agora's servers do (agora-rtt-api.md, "006 layout").
+"""Decode and verify Agora AccessToken 006, as Agora's servers do (docs/agora.md, "Tokens").
 
 Token = "006" + appId (32) + base64(content); integers are little-endian, str16 is a u16
 length then bytes.

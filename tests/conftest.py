@@ -23,10 +23,16 @@ BASIC = "Basic " + base64.b64encode(b"test-customer-id:test-customer-secret").de
 
 
 @pytest.fixture(autouse=True)
-def _no_settings_from_the_shell(monkeypatch):
-    """Tests choose their settings; a developer's exported APP_ID must not leak in."""
+def _no_settings_from_the_shell(monkeypatch, tmp_path):
+    """Tests choose their settings; a developer's exported APP_ID must not leak in.
+
+    Each test's state lives in its own folder: the registry must start empty, and two test
+    runs on one machine must not share the project's instance folder.
+    """
     for name in ENVIRONMENT_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("STATE_DB", str(tmp_path / "state.sqlite3"))
+    monkeypatch.setenv("SANDBOX_DB", str(tmp_path / "sandbox.sqlite3"))
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -16,6 +17,8 @@ import requests
 from api.settings import ENVIRONMENT_VARIABLES
 
 ROOT = Path(__file__).resolve().parent.parent
+# Booting takes a second or two; a machine whose cores are all busy can take many times that.
+BOOT_SECONDS = 60.0
 
 
 def free_port() -> int:
@@ -36,7 +39,7 @@ class Server:
 
     def pids_by_request_id(self, expected: set[str] = frozenset()) -> dict[str, str]:
         """From gunicorn's access log: which worker served each request id (waiting for `expected`)."""
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 30  # the access log is flushed in batches; a busy machine is slow
         while True:
             found = dict((rid, pid) for pid, rid in re.findall(r"pid=<?(\d+)>? request_id=(\S+)", self.log()))
             if expected <= found.keys() or time.monotonic() > deadline:
@@ -62,7 +65,13 @@ def start_gunicorn(
     """gunicorn with the project's gunicorn.conf.py, from the project's folder, in a clean environment."""
     port = free_port()
     clean = {key: value for key, value in os.environ.items() if key not in ENVIRONMENT_VARIABLES}
-    clean.update({"SANDBOX_DB": str(tmp_path / "sandbox.sqlite3"), "PYTHONUNBUFFERED": "1"})
+    clean.update(
+        {
+            "SANDBOX_DB": str(tmp_path / "sandbox.sqlite3"),
+            "STATE_DB": str(tmp_path / "state.sqlite3"),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     clean.update(env or {})
     log_path = tmp_path / f"gunicorn-{port}.log"
     with log_path.open("w") as log:  # the child keeps its own copy of the descriptor
@@ -85,23 +94,85 @@ def start_gunicorn(
             stderr=subprocess.STDOUT,
         )
     server = Server(f"http://127.0.0.1:{port}", process, log_path)
-    deadline = time.monotonic() + 30
+    try:
+        wait_until_ready(server, workers)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def wait_until_ready(server: Server, workers: int, seconds: float = BOOT_SECONDS) -> None:
+    """Poll until /healthz answers and every worker has built its app; fail with the log after `seconds`."""
+    deadline = time.monotonic() + seconds
+    last_error = "no answer yet"
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{server.log()}")
+        if server.process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.process.returncode}:\n{server.log()}")
         try:
-            if requests.get(f"{server.url}/healthz", timeout=1).status_code == 200:
-                _wait_for_workers(server, workers)
-                return server
-        except requests.ConnectionError:
-            pass
+            answered = requests.get(f"{server.url}/healthz", timeout=2).status_code == 200
+        except requests.RequestException as exc:  # refused, reset, or a read timeout while workers boot
+            answered, last_error = False, f"{type(exc).__name__}: {exc}"
+        # gunicorn.conf.py's post_worker_init logs this line once a worker's app is built.
+        if answered and server.log().count("Worker ready") >= workers:
+            return
         time.sleep(0.1)
-    server.stop()
-    raise RuntimeError(f"gunicorn did not answer within 30 s:\n{server.log()}")
+    raise RuntimeError(f"gunicorn was not ready within {seconds:.0f} s ({last_error}):\n{server.log()}")
 
 
-def _wait_for_workers(server: Server, workers: int) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and server.log().count("Booting worker") < workers:
-        time.sleep(0.1)
-    time.sleep(0.5)  # the last worker has booted; let it finish building its app
+@dataclass
+class RedisServer:
+    url: str
+    process: subprocess.Popen
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def redis_server_binary() -> str | None:
+    return shutil.which("redis-server")
+
+
+def start_redis(tmp_path: Path, seconds: float = 20.0) -> RedisServer:
+    """A real redis-server on a free port, without persistence, for the tests that need one."""
+    import redis
+
+    binary = redis_server_binary()
+    if binary is None:
+        raise RuntimeError("redis-server is missing: apt-get install redis-server")
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    server = RedisServer(f"redis://127.0.0.1:{port}/0", process)
+    client = redis.Redis.from_url(server.url, socket_connect_timeout=1)
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            client.ping()
+            client.close()
+            return server
+        except redis.RedisError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                server.stop()
+                raise RuntimeError(f"redis-server did not answer on port {port} within {seconds:.0f} s") from None
+            time.sleep(0.05)

@@ -51,3 +51,17 @@ def test_nothing_is_queued_when_the_access_log_is_off():
     logger = AccessLogger(Config())
     logger.access(answer(), None, ENVIRON, timedelta(milliseconds=1))
     assert not logger._pending
+
+
+def test_a_format_the_user_sets_is_honoured(tmp_path):
+    config = Config()
+    config.set("accesslog", str(tmp_path / "access.log"))
+    config.set("access_log_format", "%(s)s %(m)s %(U)s pid=%(p)s")
+    logger = AccessLogger(config)
+    request = SimpleNamespace(headers=[], method="POST", path="/api/tokens.json", query="", uri="/api/tokens.json")
+    env = {**environ("rid-9"), "PATH_INFO": "/api/tokens.json", "QUERY_STRING": ""}
+    logger.access(SimpleNamespace(status="201 CREATED", sent=3, headers=[]), request, env, timedelta(milliseconds=2))
+    for handler in logging.getLogger("gunicorn.access").handlers:
+        handler.close()
+    assert (tmp_path / "access.log").read_text().splitlines() == [f"201 POST /api/tokens.json pid=<{os.getpid()}>"]
+    assert not logger._pending

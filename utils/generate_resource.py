@@ -12,9 +12,9 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from agora_token_builder.RtcTokenBuilder import Role_Publisher
+from flask import current_app
 
-from api.tokens import handle_generate_token
+from utils.generate_token import generate_token
 
 # Bot uids are drawn at random from the top of the uid space, far from the uids apps give their
 # users (the guide's fixed "2" and "3" collide with a user 2 or 3); the demo page hides this range.
@@ -41,10 +41,8 @@ def generate_speech_to_text_resource(channel: str) -> SpeechToTextResource:
     pub_bot_uid = _bot_uid()
     while pub_bot_uid == sub_bot_uid:
         pub_bot_uid = _bot_uid()
-    # Publisher for both: the pub bot must publish the data stream, and the least role the
-    # sub bot may have is unconfirmed, so it gets the one that surely works.
-    sub_bot_token = handle_generate_token(channel, Role_Publisher, sub_bot_uid, BOT_TOKEN_LIFETIME).token
-    pub_bot_token = handle_generate_token(channel, Role_Publisher, pub_bot_uid, BOT_TOKEN_LIFETIME).token
+    sub_bot_token = _bot_token(channel, sub_bot_uid)
+    pub_bot_token = _bot_token(channel, pub_bot_uid)
     return SpeechToTextResource(
         # Agora: <= 64 characters, unique, never reused.
         name=f"rtt-{uuid.uuid4().hex}",
@@ -53,6 +51,24 @@ def generate_speech_to_text_resource(channel: str) -> SpeechToTextResource:
         pub_bot_uid=pub_bot_uid,
         pub_bot_token=pub_bot_token,
     )
+
+
+def _bot_token(channel: str, uid: int) -> str:
+    """The bot's own token, in the server's default format (TOKEN_VERSION).
+
+    Publisher for both bots: the pub bot must publish the data stream, and the least role the
+    sub bot may have is unconfirmed, so it gets the one that surely works.
+    """
+    config = current_app.config
+    return generate_token(
+        config["APP_ID"],
+        config["APP_CERTIFICATE"],
+        channel,
+        uid,
+        "publisher",
+        BOT_TOKEN_LIFETIME,
+        version=config["TOKEN_VERSION"],
+    ).token
 
 
 def _bot_uid() -> int:

@@ -1,6 +1,6 @@
 """Language codes Agora's Real-Time STT 7.x accepts (v7.2.2: the same 147 for transcription and translation)."""
 
-# From Agora's supported-languages page (shared/real-time-stt/develop/supported-languages).
+# From Agora's supported-languages page (docs.agora.io/en/real-time-stt/develop/supported-languages).
 # fmt: off
 SUPPORTED_LANGUAGES: frozenset[str] = frozenset(
     (

@@ -85,13 +85,21 @@ def build_session(pool_size: int) -> requests.Session:
     return session
 
 
-def make_request(method: str, url: str, credential: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+def make_request(
+    method: str,
+    url: str,
+    credential: str,
+    body: dict[str, Any] | None = None,
+    *,
+    params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Call Agora and return its JSON object (empty if Agora sent no body).
 
     :param method: HTTP method, e.g. "POST".
-    :param url: full URL under AGORA_API_BASE_URL.
+    :param url: full URL under AGORA_API_BASE_URL, without a query string.
     :param credential: base64 of customerId:customerSecret, from generate_credential().
     :param body: JSON body to send, if any.
+    :param params: query parameters, encoded by requests (never pasted into the URL).
     :raises AgoraError: on a timeout, a connection failure, a non-2xx status or a body that is not JSON.
     """
     config = current_app.config
@@ -104,6 +112,7 @@ def make_request(method: str, url: str, credential: str, body: dict[str, Any] | 
             url,
             headers=headers,
             json=body,
+            params=params,
             timeout=(config["AGORA_CONNECT_TIMEOUT"], config["AGORA_READ_TIMEOUT"]),
             allow_redirects=False,
         )

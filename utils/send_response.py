@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response
 
 # Compact JSON, fields in the order given. One encoder built once: jsonify does the same work
-# with a settings and debug lookup per call, a measurable part of a token request.
+# with a settings and debug lookup per call.
 _to_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
@@ -35,8 +35,3 @@ def send_error(
     response = send_successful_response({"error": error}, status)
     response.headers.update(headers or {})
     return response
-
-
-def send_bad_request(message: str, field: str | None = None, code: str = "invalid_field") -> Response:
-    """Answer 400 with a message naming the field and the rule it broke."""
-    return send_error(400, code, message, field=field)

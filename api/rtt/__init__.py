@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from flask import current_app
+
+from api.errors import from_agora_error
+from utils.generate_credential import generate_credential
+from utils.make_request import AgoraError, make_request
 
 
 def rtt_url(path: str) -> str:
@@ -16,3 +21,35 @@ def rtt_url(path: str) -> str:
 def agent_url(task_id: str, action: str = "") -> str:
     """The URL of one agent (a task), e.g. agent_url(task_id, "/leave")."""
     return rtt_url(f"/agents/{quote(task_id, safe='')}{action}")
+
+
+def call_rtt(
+    method: str,
+    url: str,
+    body: dict[str, Any] | None = None,
+    *,
+    task_id: str | None = None,
+    params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The one way the RTT routes call Agora: credential, request, and every failure mapped to an ApiError.
+
+    Give `task_id` for the calls that address one agent: Agora's 404 then means the task is
+    unknown or gone (404 task_not_found), not that our URL is wrong.
+    """
+    try:
+        return make_request(method, url, generate_credential(), body, params=params)
+    except AgoraError as exc:
+        raise from_agora_error(exc, task_id=task_id) from exc
+
+
+# Agora: an update must wait >= 5 s after the join and after the previous update.
+UPDATE_GAP_SECONDS = 5.0
+
+
+def hold_updates(task_id: str) -> float:
+    """Take the task's update slot for UPDATE_GAP_SECONDS: 0.0, or the seconds until it is free.
+
+    One lease in the shared store, so that no two workers or machines send updates closer
+    than Agora allows; start takes it too, since the first update must also wait.
+    """
+    return current_app.extensions["state"].acquire(f"update-gap:{task_id}", UPDATE_GAP_SECONDS)

@@ -4,29 +4,41 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from api.errors import from_agora_error
-from api.rtt import agent_url
-from api.validation import read_json_object, task_id_field
-from utils.generate_credential import generate_credential
-from utils.make_request import AgoraError, make_request, require_field
+from api.errors import ApiError
+from api.policy import api_route
+from api.rtt import agent_url, call_rtt
+from api.rtt.agents import note_gone, note_status, target_of
+from api.validation import read_json_object
+from utils.make_request import require_field
 from utils.send_response import send_successful_response
 
 bp = Blueprint("rtt_query", __name__)
+POLICY = api_route("rtt")
 
 
 @bp.post("/api/rtt/query.json")
 @bp.post("/api/transcription/query.json")  # the path of the Astro original and its demo
 def post() -> Response:
-    """{taskId} -> {taskId, status, createTs, message?}. A builderToken from old clients is ignored."""
-    task_id = task_id_field(read_json_object())
+    """{taskId} or {channel} -> {taskId, status, createTs, channel?, message?, endedReason?}.
 
-    credential = generate_credential()
+    What Agora says is written back: a task it reports gone is ended in the registry and its
+    channel freed, so the next start makes a new agent. A builderToken from old clients is ignored.
+    """
+    target = target_of(read_json_object())
     try:
-        data = make_request("GET", agent_url(task_id), credential)
-    except AgoraError as exc:
-        raise from_agora_error(exc, task_id=task_id) from exc
+        data = call_rtt("GET", agent_url(target.task_id), task_id=target.task_id)
+    except ApiError as exc:
+        if exc.code == "task_not_found":
+            note_gone(target.task_id)
+        raise
 
-    answer = {"taskId": task_id, "status": require_field(data, "status"), "createTs": data.get("create_ts")}
+    status = str(require_field(data, "status"))
+    task = note_status(target.task_id, status, data.get("message")) if target.task else None
+    answer = {"taskId": target.task_id, "status": status, "createTs": data.get("create_ts")}
+    if task is not None:
+        answer["channel"] = task.channel
     if data.get("message"):
         answer["message"] = data["message"]
+    if task is not None and task.ended:
+        answer["endedReason"] = task.end_reason
     return send_successful_response(answer)

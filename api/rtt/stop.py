@@ -5,29 +5,39 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, Response
 
-from api.errors import from_agora_error
-from api.rtt import agent_url
-from api.validation import read_json_object, task_id_field
-from utils.generate_credential import generate_credential
-from utils.make_request import AgoraError, make_request
+from api.errors import ApiError
+from api.policy import api_route
+from api.rtt import agent_url, call_rtt
+from api.rtt.agents import note_gone, store, target_of
+from api.validation import read_json_object
 from utils.send_response import send_successful_response
 
 bp = Blueprint("rtt_stop", __name__)
+POLICY = api_route("rtt")
 
 
 @bp.post("/api/rtt/stop.json")
 @bp.post("/api/transcription/stop.json")  # the path of the Astro original and its demo
 def post() -> Response:
-    """{taskId} -> {taskId, status}. Unknown or already stopped: 404 task_not_found."""
-    task_id = task_id_field(read_json_object())
+    """{taskId} or {channel} -> {taskId, status, channel?}. Unknown or already stopped: 404 task_not_found.
 
-    credential = generate_credential()
+    Either way the channel is free afterwards: the next start makes a new agent.
+    """
+    target = target_of(read_json_object())
     try:
         # Agora documents no body for leave; an empty answer is success.
-        data = make_request("POST", agent_url(task_id, "/leave"), credential)
-    except AgoraError as exc:
-        raise from_agora_error(exc, task_id=task_id) from exc
+        data = call_rtt("POST", agent_url(target.task_id, "/leave"), task_id=target.task_id)
+    except ApiError as exc:
+        if exc.code == "task_not_found":
+            note_gone(target.task_id)
+        raise
 
-    return send_successful_response({"taskId": task_id, "status": data.get("status") or "STOPPED"})
+    task = store().end_task(target.task_id, status="STOPPED", reason="stopped", at=time.time())
+    answer = {"taskId": target.task_id, "status": data.get("status") or "STOPPED"}
+    if task is not None:
+        answer["channel"] = task.channel
+    return send_successful_response(answer)

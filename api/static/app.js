@@ -3,10 +3,12 @@
 // Server-Sent Events, since nobody can join a real call offline.
 
 import { CaptionBoard, loadCaptionDecoder } from "./captions.js";
+import { TokenRenewal } from "./renewal.js";
 
 const page = document.body.dataset;
 const MODE = page.mode; // "sandbox" or "live"
 const BOT_UID_MIN = Number(page.botUidMin); // transcription bots' uids start here
+const TOKEN_SECONDS = Number(page.tokenSeconds); // the token lifetime the server advertises
 const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
 
 const ui = {
@@ -34,6 +36,7 @@ const state = {
   poll: null,
   participants: new Map(), // uid -> label
   botUids: new Set(),
+  renewal: null, // TokenRenewal while in a call
 };
 
 let decodeCaption = null;
@@ -126,9 +129,10 @@ async function join(event) {
   const uid = ui.uid.value.trim() === "" ? 0 : Number(ui.uid.value);
   setPhase("joining", `Joining “${channel}”…`);
   try {
-    const token = await api("/api/tokens.json", { channel, uid, role: "publisher" });
+    const token = await api("/api/tokens.json", { channel, uid, role: "publisher", expireTime: TOKEN_SECONDS });
     state.channel = token.channel;
     state.uid = MODE === "live" ? await joinAgora(token) : token.uid;
+    startRenewal(token);
     state.participants = new Map([[state.uid, `You (${state.uid})`]]);
     renderParticipants();
     const where = MODE === "live" ? "" : " Sandbox: no real call; start captions to see a scripted conversation.";
@@ -155,10 +159,6 @@ async function joinAgora(token) {
     user.audioTrack?.play();
   });
   client.on("stream-message", (uid, payload) => onCaptionMessage(uid, payload));
-  client.on("token-privilege-will-expire", async () => {
-    const renewed = await api("/api/tokens.json", { channel: state.channel, uid: state.uid, role: "publisher" });
-    await client.renewToken(renewed.token);
-  });
   // uid 0: the token lets any uid in, and Agora assigns one.
   const uid = await client.join(token.appId, token.channel, token.token, token.uid || null);
   state.call = { client, microphone: null };
@@ -177,6 +177,7 @@ async function leave() {
   if (state.phase === "captioning") await stopCaptions();
   if (state.task) endCaptions("Captions are off."); // stop failed: at least stop listening
   setPhase("leaving", "Leaving…");
+  state.renewal?.stop();
   if (state.call) {
     state.call.microphone?.close();
     await state.call.client.leave().catch(() => {});
@@ -185,6 +186,19 @@ async function leave() {
   state.participants.clear();
   renderParticipants();
   setPhase("idle", "Not in a call.");
+}
+
+function startRenewal(token) {
+  const client = state.call?.client;
+  state.renewal = new TokenRenewal({
+    fetchToken: () =>
+      api("/api/tokens.json", { channel: state.channel, uid: state.uid, role: "publisher", expireTime: TOKEN_SECONDS }),
+    applyToken: async (answer) => client?.renewToken(answer.token),
+    lifetimeSeconds: TOKEN_SECONDS,
+    messages: $("token-renewal"),
+  });
+  if (client) state.renewal.watch(client);
+  state.renewal.start(token);
 }
 
 function loadScript(src) {

@@ -1,5 +1,8 @@
 """The served OpenAPI document describes exactly the routes the app serves."""
 
+import jsonschema_rs
+import pytest
+
 from api import create_app
 from tests.conftest import LIVE
 
@@ -37,3 +40,33 @@ def test_request_schemas_use_the_validators_rules(app):
     assert len(start["languages"]["items"]["enum"]) == 147
     assert (start["maxIdleTime"]["minimum"], start["maxIdleTime"]["maximum"]) == (5, 2592000)
     assert schemas["TokenRequest"]["required"] == ["channel", "uid"]
+
+
+TOKEN_BODIES = [
+    {},
+    {"version": "007"},
+    {"version": "006"},
+    {"services": ["rtc", "rtm"]},
+    {"services": ["rtm", "rtc"], "version": "007"},
+    {"services": ["rtc", "rtm"], "version": "006"},
+    {"services": ["rtc"], "version": "006"},
+    {"services": ["rtm"]},
+    {"services": []},
+    {"services": ["rtc", "rtc"]},
+    {"services": ["rtc", "rtm"], "rtmUserId": "alice"},
+    {"services": ["rtc", "rtm"], "rtmUserId": ""},
+    {"services": ["rtc", "rtm"], "rtmUserId": "a/b"},
+    {"rtmUserId": "alice"},
+    {"services": ["rtc"], "rtmUserId": "alice"},
+    {"version": "008"},
+]
+
+
+@pytest.mark.parametrize("default_version", ["007", "006"])
+@pytest.mark.parametrize("extra", TOKEN_BODIES)
+def test_the_token_schema_accepts_exactly_what_the_endpoint_accepts(default_version, extra):
+    client = create_app({**LIVE, "RATELIMIT_ENABLED": False, "TOKEN_VERSION": default_version}).test_client()
+    schema = client.get("/api/openapi.json").get_json()["components"]["schemas"]["TokenRequest"]
+    body = {"channel": "demo", "uid": 42, **extra}
+    documented_valid = jsonschema_rs.Draft202012Validator(schema).is_valid(body)
+    assert (client.post("/api/tokens.json", json=body).status_code == 200) == documented_valid

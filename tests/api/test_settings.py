@@ -64,6 +64,11 @@ def test_sandbox_mode_can_be_forced_over_credentials(tmp_path):
         ({"RATELIMIT_ENABLED": "maybe"}, "RATELIMIT_ENABLED must be true or false"),
         ({"CHANNEL_PATTERN": "("}, "CHANNEL_PATTERN is not a valid regular expression"),
         ({"RATELIMIT_TOKENS": "lots"}, "RATELIMIT_TOKENS must be a rate limit"),
+        ({"TOKEN_VERSION": "7"}, 'TOKEN_VERSION must be "007" (AccessToken2) or "006" (legacy)'),
+        ({"TOKEN_VERSION": "AccessToken2"}, 'TOKEN_VERSION must be "007" (AccessToken2) or "006" (legacy)'),
+        ({"DEMO_TOKEN_SECONDS": "59"}, "DEMO_TOKEN_SECONDS must be an integer from 60 to 86400"),
+        ({"DEMO_TOKEN_SECONDS": "86401"}, "DEMO_TOKEN_SECONDS must be an integer from 60 to 86400"),
+        ({"DEMO_TOKEN_SECONDS": "an hour"}, "DEMO_TOKEN_SECONDS must be an integer from 60 to 86400"),
     ],
 )
 def test_malformed_settings_are_named(override, message):
@@ -88,3 +93,15 @@ def test_base_url_loses_its_trailing_slash():
     assert create_app({**LIVE, "AGORA_API_BASE_URL": "http://127.0.0.1:9000/"}).config["AGORA_API_BASE_URL"] == (
         "http://127.0.0.1:9000"
     )
+
+
+def test_token_settings_default_to_007_and_an_hour():
+    config = create_app(LIVE).config
+    assert (config["TOKEN_VERSION"], config["DEMO_TOKEN_SECONDS"]) == ("007", 3600)
+
+
+def test_token_settings_are_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("TOKEN_VERSION", " 006 ")
+    monkeypatch.setenv("DEMO_TOKEN_SECONDS", "600")
+    config = create_app(LIVE).config
+    assert (config["TOKEN_VERSION"], config["DEMO_TOKEN_SECONDS"]) == ("006", 600)

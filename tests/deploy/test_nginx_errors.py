@@ -151,14 +151,15 @@ def queue_join_delay(served, seconds):
     assert answer.status_code == 201
 
 
-def start_task(served, results):
-    results.append(requests.post(f"{served.url}/api/rtt/start.json", json={"channel": "slow"}, timeout=20))
+def start_task(served, results, channel):
+    # A channel of its own: a start on a channel whose task runs would not call Agora at all.
+    results.append(requests.post(f"{served.url}/api/rtt/start.json", json={"channel": channel}, timeout=20))
 
 
 def test_a_service_slower_than_the_read_timeout_is_504_json(served):
     queue_join_delay(served, 3)  # Agora answers in 3 s; nginx waits 1 s (NGINX_PROXY_READ_TIMEOUT)
     results = []
-    start_task(served, results)
+    start_task(served, results, "slow-for-504")
     answer = results[0]
     assert answer.status_code == 504
     assert answer.headers["Content-Type"] == "application/json"
@@ -168,7 +169,7 @@ def test_a_service_slower_than_the_read_timeout_is_504_json(served):
 def test_a_worker_dying_mid_request_is_502_json_and_the_service_recovers(served):
     queue_join_delay(served, 3)
     results = []
-    caller = threading.Thread(target=start_task, args=(served, results))
+    caller = threading.Thread(target=start_task, args=(served, results, "slow-for-502"))
     caller.start()
     # The fault is used up when the request reaches the emulated Agora: it is then inside a worker.
     deadline = time.monotonic() + 10

@@ -1,14 +1,32 @@
+import os
+
 import pytest
+import requests
 
 from tests.servers import start_gunicorn
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """The service in sandbox mode under gunicorn: 3 workers, zero configuration."""
-    running = start_gunicorn(tmp_path_factory.mktemp("e2e"), env={"AGORA_READ_TIMEOUT": "1.5"})
+    """The service in sandbox mode under gunicorn: 3 workers, zero configuration.
+
+    Rate limits are off (flask-limiter's own switch): these tests check behaviour, and a burst of
+    them must not be cut by a limit; tests/e2e/test_hardening.py checks the limits on its own server.
+    """
+    running = start_gunicorn(
+        tmp_path_factory.mktemp("e2e"), env={"AGORA_READ_TIMEOUT": "1.5", "RATELIMIT_ENABLED": "false"}
+    )
     yield running
     assert running.stop() == 0, running.log()
+
+
+@pytest.fixture(autouse=True)
+def _no_fault_outlives_its_test(request):
+    """A fault a test queued and did not use would hit the next test's call: clear them all."""
+    yield
+    if "server" in request.fixturenames:
+        server = request.getfixturevalue("server")
+        requests.delete(f"{server.url}/sandbox/faults", timeout=10).raise_for_status()
 
 
 CHROMIUM = "/usr/bin/chromium"
@@ -17,8 +35,6 @@ CHROMIUM = "/usr/bin/chromium"
 @pytest.fixture(scope="module")
 def browser():
     """Debian's Chromium driven by Playwright; browsers are never downloaded at run time."""
-    import os
-
     if not os.path.exists(CHROMIUM):
         if os.environ.get("REQUIRE_BROWSER"):
             pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")

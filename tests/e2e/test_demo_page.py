@@ -1,13 +1,16 @@
 """The demo page in a real headless Chromium, against the service under gunicorn in sandbox mode."""
 
 import importlib
+import re
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
 import requests
 
+from api.validation import CHANNEL
 from sandbox.SttMessage_pb2 import OriginalTranscript, Text, Translation, Word
 from tests.servers import ROOT
 from utils.generate_resource import BOT_UID_MIN
@@ -30,8 +33,10 @@ def page(browser, server):
     context.close()
 
 
-def join(page, channel="demo", uid="1234"):
-    page.get_by_test_id("channel").fill(channel)
+def join(page, channel=None, uid="1234"):
+    # A channel of its own per test: one agent per channel, so a task left running elsewhere
+    # would be answered instead of started.
+    page.get_by_test_id("channel").fill(channel or f"demo-{uuid.uuid4().hex[:8]}")
     page.get_by_test_id("uid").fill(uid)
     page.get_by_test_id("join").click()
     page.get_by_test_id("status").filter(has_text="In channel").wait_for()
@@ -133,6 +138,18 @@ def test_closing_the_page_stops_the_task(browser, server):
             break
         time.sleep(0.1)
     assert status.json()["status"] == "STOPPED"
+
+
+def test_the_browser_reads_the_channel_pattern_as_the_validator_does(page):
+    """Browsers compile `pattern` with the `v` flag, which is stricter about escapes than Python."""
+    accepted = page.get_by_test_id("channel").evaluate(
+        """(input) => [...Array(128).keys()].filter((code) => {
+               input.value = String.fromCharCode(code);
+               return input.checkValidity();
+           })"""
+    )
+    expected = [code for code in range(128) if re.fullmatch(CHANNEL, chr(code))]
+    assert accepted == expected
 
 
 def test_readable_on_a_phone(browser, server):

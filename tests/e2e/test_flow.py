@@ -48,7 +48,7 @@ def test_tokens_start_query_stop_twenty_times_across_workers(server):
         assert queried.status_code == 200, queried.text
         assert queried.json()["status"] in ("STARTING", "RUNNING")
         stopped = call(server, "/api/rtt/stop.json", {"taskId": task_id}, ids["stop"])
-        assert stopped.json() == {"taskId": task_id, "status": "STOPPED"}
+        assert stopped.json() == {"taskId": task_id, "status": "STOPPED", "channel": "class-1"}
         again = call(server, "/api/rtt/stop.json", {"taskId": task_id}, ids["again"])
         assert (again.status_code, again.json()["error"]["code"]) == (404, "task_not_found")
         flows.append(ids)
@@ -76,18 +76,19 @@ def test_tokens_start_query_stop_twenty_times_across_workers(server):
 )
 def test_injected_faults_are_mapped_and_the_workers_survive(server, fault, status, code):
     booted = server.log().count("Booting worker")
+    channel = f"fault-{uuid.uuid4().hex[:8]}"  # a channel with a running task would not join at all
     assert call(server, "/sandbox/faults", fault).status_code == 201
-    failed = call(server, "/api/rtt/start.json", {"channel": "demo"})
+    failed = call(server, "/api/rtt/start.json", {"channel": channel})
     assert failed.status_code == status
     assert failed.headers["Content-Type"] == "application/json"
     assert failed.json()["error"]["code"] == code
-    assert call(server, "/api/rtt/start.json", {"channel": "demo"}).status_code == 200
+    assert call(server, "/api/rtt/start.json", {"channel": channel}).status_code == 200
     assert server.log().count("Booting worker") == booted  # no worker died and was replaced
 
 
 def test_agora_rate_limit_is_passed_on(server):
     call(server, "/sandbox/faults", {"op": "join", "status": 429, "headers": {"Retry-After": "12"}})
-    response = call(server, "/api/rtt/start.json", {"channel": "demo"})
+    response = call(server, "/api/rtt/start.json", {"channel": "rate-limited"})
     assert (response.status_code, response.headers["Retry-After"]) == (429, "12")
 
 

@@ -53,7 +53,7 @@ def test_a_disallowed_origin_gets_no_cors_headers(hardened):
     answer = requests.post(
         f"{hardened.url}/api/rtt/query.json",
         json={"taskId": "X"},
-        headers={**KEY, "Origin": "https://evil.example.com"},
+        headers={**KEY, "Origin": "https://evil.example.com", "X-Forwarded-For": "198.51.100.1"},
         timeout=5,
     )
     assert "Access-Control-Allow-Origin" not in answer.headers
@@ -61,14 +61,17 @@ def test_a_disallowed_origin_gets_no_cors_headers(hardened):
 
 def test_keys_are_required(hardened):
     missing = requests.post(
-        f"{hardened.url}/api/rtt/query.json", json={"taskId": "X"}, headers={"Origin": ALLOWED}, timeout=5
+        f"{hardened.url}/api/rtt/query.json",
+        json={"taskId": "X"},
+        headers={"Origin": ALLOWED, "X-Forwarded-For": "198.51.100.2"},
+        timeout=5,
     )
     assert (missing.status_code, missing.json()["error"]["code"]) == (401, "unauthorized")
     assert missing.headers["Access-Control-Allow-Origin"] == ALLOWED  # the page can read why
     with_other_key = requests.post(
         f"{hardened.url}/api/rtt/query.json",
         json={"taskId": "X"},
-        headers={"Authorization": "Bearer other-key"},
+        headers={"Authorization": "Bearer other-key", "X-Forwarded-For": "198.51.100.3"},
         timeout=5,
     )
     assert with_other_key.status_code == 404

@@ -39,6 +39,11 @@ def test_the_served_contract_holds_under_fuzzing(tmp_path, api_keys):
                 EXAMPLES,
                 "--seed",
                 "20261125",
+                # Every warning but two: a query or stop of a made-up task or channel is a
+                # documented 404, which schemathesis calls "missing test data" or a "low valid rate".
+                "--warnings",
+                "missing_auth,base_url_mismatch,validation_mismatch,missing_deserializer,unsupported_regex,"
+                "method_not_allowed,unresolvable_reference,rate_limited",
                 "--no-color",
             ],
             capture_output=True,

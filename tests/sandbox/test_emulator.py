@@ -1,15 +1,14 @@
 """The emulator must refuse what Agora would refuse, or the sandbox would hide our bugs."""
 
 import base64
-import sqlite3
 import time
 
 import pytest
 from agora_token_builder.RtcTokenBuilder import Role_Publisher, Role_Subscriber, RtcTokenBuilder
 
-from sandbox import store as store_module
 from sandbox.emulator import DELAY_HEADER, DISCONNECT_HEADER, create_emulator
-from sandbox.store import SandboxStore
+from sandbox.store import STARTUP_SECONDS, SandboxStore
+from tests.clock import FakeClock
 
 APP_ID = "0123456789abcdef0123456789abcdef"
 CERT = "fedcba9876543210fedcba9876543210"
@@ -18,8 +17,13 @@ AUTH = {"Authorization": "Basic " + base64.b64encode(b"cid:csecret").decode()}
 
 
 @pytest.fixture
-def store(tmp_path):
-    return SandboxStore(str(tmp_path / "emulator.sqlite3"))
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def store(tmp_path, clock):
+    return SandboxStore(str(tmp_path / "emulator.sqlite3"), clock=clock)
 
 
 @pytest.fixture
@@ -53,8 +57,7 @@ def join(agora, body=None, headers=AUTH):
     return agora.post(f"{BASE}/join", json=body or join_body(), headers=headers)
 
 
-def test_join_query_leave_lifecycle(agora, monkeypatch):
-    monkeypatch.setattr(store_module, "STARTUP_SECONDS", 0.2)
+def test_join_query_leave_lifecycle(agora, clock):
     joined = join(agora)
     assert joined.status_code == 200
     data = joined.get_json()
@@ -63,7 +66,7 @@ def test_join_query_leave_lifecycle(agora, monkeypatch):
     assert joined.headers["X-Request-ID"]
     agent = f"{BASE}/agents/{data['agent_id']}"
 
-    time.sleep(0.25)
+    clock.advance(STARTUP_SECONDS)
     assert agora.get(agent, headers=AUTH).get_json()["status"] == "RUNNING"
     left = agora.post(f"{agent}/leave", headers=AUTH)
     assert (left.status_code, left.get_data()) == (200, b"")
@@ -154,10 +157,11 @@ def test_a_pub_bot_uid_is_unique_in_the_channel(agora):
     assert join(agora, join_body(name="task-3", channel="elsewhere")).status_code == 200
 
 
-def test_an_idle_agent_stops_by_itself(agora, store):
+def test_an_idle_agent_stops_by_itself(agora, clock):
     agent_id = join(agora).get_json()["agent_id"]
-    with sqlite3.connect(store.path) as db:  # 31 s pass without anyone in the channel
-        db.execute("UPDATE agents SET last_activity = last_activity - 31")
+    clock.advance(29)
+    assert agora.get(f"{BASE}/agents/{agent_id}", headers=AUTH).get_json()["status"] == "RUNNING"
+    clock.advance(2)  # 31 s without anyone in the channel: past maxIdleTime (30 s)
     data = agora.get(f"{BASE}/agents/{agent_id}", headers=AUTH).get_json()
     assert data["status"] == "STOPPED"
     assert "maxIdleTime" in data["message"]

@@ -48,7 +48,7 @@ def test_full_flow(client):
     query = client.post("/api/rtt/query.json", json={"taskId": task["taskId"]}).get_json()
     assert query["status"] in ("STARTING", "RUNNING")
     stopped = client.post("/api/rtt/stop.json", json={"taskId": task["taskId"]})
-    assert stopped.get_json() == {"taskId": task["taskId"], "status": "STOPPED"}
+    assert stopped.get_json() == {"taskId": task["taskId"], "status": "STOPPED", "channel": "demo"}
     again = client.post("/api/rtt/stop.json", json={"taskId": task["taskId"]})
     assert (again.status_code, again.get_json()["error"]["code"]) == (404, "task_not_found")
     assert client.post("/api/rtt/query.json", json={"taskId": task["taskId"]}).get_json()["status"] == "STOPPED"

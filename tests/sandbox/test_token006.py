@@ -35,8 +35,10 @@ def test_subscriber_tokens_carry_only_join():
     assert set(token006.decode(build(role=Role_Subscriber)).privileges) == {1}
 
 
-def test_accepts_a_good_token():
-    verify(build(), privileges=(1, 4))
+def test_accepts_a_good_token_and_returns_what_it_decoded():
+    expires = int(time.time()) + 600
+    decoded = verify(build(expires=expires), privileges=(1, 4))
+    assert (decoded.app_id, decoded.privileges) == (APP_ID, {1: expires, 2: expires, 3: expires, 4: expires})
 
 
 @pytest.mark.parametrize(

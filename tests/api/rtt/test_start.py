@@ -6,9 +6,10 @@ import pytest
 import requests
 from responses import matchers
 
-from sandbox import token006
-from tests.conftest import BASIC, RTT_BASE
-from tests.tokens import PUBLISHER_PRIVILEGES, assert_token
+from api import create_app
+from sandbox import rtc_token, token006
+from tests.conftest import BASIC, LIVE, RTT_BASE
+from tests.tokens import PUBLISHER_PRIVILEGES, assert_token, expires_at_of
 from utils.generate_resource import BOT_TOKEN_LIFETIME, BOT_UID_MAX, BOT_UID_MIN
 
 JOIN = f"{RTT_BASE}/join"
@@ -47,6 +48,7 @@ def test_start_joins_two_bots_with_their_own_tokens(client, agora):
         "channel": "demo",
         "pubBotUid": int(rtc["pubBotUid"]),
         "subBotUid": int(rtc["subBotUid"]),
+        "alreadyRunning": False,
     }
     assert set(body) == {"name", "languages", "maxIdleTime", "rtcConfig"}
     assert re.fullmatch(r"rtt-[0-9a-f]{32}", body["name"])
@@ -62,8 +64,8 @@ def test_start_joins_two_bots_with_their_own_tokens(client, agora):
     # each bot's token is for its own uid, may publish (the pub bot needs the data stream)
     # and lasts as long as a token can
     for uid_key, token_key in (("pubBotUid", "pubBotToken"), ("subBotUid", "subBotToken")):
-        decoded = token006.decode(rtc[token_key])
-        expires_at = decoded.privileges[token006.PUBLISH_DATA]
+        assert rtc[token_key].startswith("007")  # the server's default TOKEN_VERSION
+        expires_at = expires_at_of(rtc[token_key])
         assert before + BOT_TOKEN_LIFETIME <= expires_at <= after + BOT_TOKEN_LIFETIME
         assert_token(
             rtc[token_key],
@@ -73,12 +75,29 @@ def test_start_joins_two_bots_with_their_own_tokens(client, agora):
             expires_at=expires_at,
         )
     with pytest.raises(token006.TokenError):  # not interchangeable
-        token006.verify(
+        rtc_token.verify(
             rtc["pubBotToken"],
-            app_id=decoded.app_id,
-            app_certificate="fedcba9876543210fedcba9876543210",
+            app_id=LIVE["APP_ID"],
+            app_certificate=LIVE["APP_CERTIFICATE"],
             channel="demo",
             uid=int(rtc["subBotUid"]),
+        )
+
+
+@pytest.mark.parametrize("version", ["007", "006"])
+def test_each_bot_gets_a_token_of_the_servers_version_for_its_own_uid(agora, version):
+    client = create_app({"TESTING": True, "RATELIMIT_ENABLED": False, **LIVE, "TOKEN_VERSION": version}).test_client()
+    agora.post(JOIN, json=JOINED)
+    assert start(client, channel="room 7").status_code == 200
+    rtc = sent_body(agora)["rtcConfig"]
+    for uid_key, token_key in (("pubBotUid", "pubBotToken"), ("subBotUid", "subBotToken")):
+        assert rtc[token_key].startswith(version)
+        assert_token(
+            rtc[token_key],
+            channel="room 7",
+            uid=int(rtc[uid_key]),
+            privileges=PUBLISHER_PRIVILEGES,
+            expires_at=expires_at_of(rtc[token_key]),
         )
 
 
@@ -107,7 +126,7 @@ def test_every_start_has_a_new_name_and_new_bots(client, agora):
     agora.post(JOIN, json=JOINED)
     agora.post(JOIN, json=JOINED)
     start(client, channel="demo")
-    start(client, channel="demo")
+    start(client, channel="other")  # one task per channel: a second start in "demo" would not join
     first, second = sent_body(agora, 0), sent_body(agora, 1)
     assert first["name"] != second["name"]
     assert first["rtcConfig"]["pubBotUid"] != second["rtcConfig"]["pubBotUid"]

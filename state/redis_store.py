@@ -1,0 +1,222 @@
+"""The store for several machines: Redis (REDIS_URL), every multi-key step a Lua script.
+
+Keys, under one prefix:
+  task:<id>        the task as JSON (an ended one expires after ENDED_TASK_SECONDS)
+  channel:<name>   the id of the channel's running task
+  claim:<name>     who is starting a task in the channel; expires with the lease (PX)
+  pending          sorted set: channels claimed and not yet finished, scored by claim time
+  running          set of running task ids
+  seen:<key>, seq:<key>, lease:<name>
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import redis
+
+from state.store import ENDED_TASK_SECONDS, Claim, Store, Task
+
+STALE_CLAIM_SECONDS = 86_400
+
+# KEYS: channel, claim, pending. ARGV: task prefix, owner, lease ms, channel name, now.
+_CLAIM = """
+local running = redis.call('GET', KEYS[1])
+if running then
+  local task = redis.call('GET', ARGV[1] .. running)
+  if task then
+    local decoded = cjson.decode(task)
+    if decoded['ended_ts'] == cjson.null or decoded['ended_ts'] == nil then return {'task', task} end
+  end
+  redis.call('DEL', KEYS[1])
+end
+if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then
+  local stale = redis.call('ZSCORE', KEYS[3], ARGV[4])
+  redis.call('ZADD', KEYS[3], ARGV[5], ARGV[4])
+  if stale then return {'won', stale} end
+  return {'won'}
+end
+return {'held'}
+"""
+
+# KEYS: claim, pending. ARGV: owner, channel name, keep as stale ("1" or "").
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  if ARGV[3] == '' then redis.call('ZREM', KEYS[2], ARGV[2]) end
+end
+"""
+
+# KEYS: channel, claim, pending, running, task. ARGV: task prefix, owner, channel name, task id, task JSON.
+_RECORD = """
+if ARGV[2] ~= '' and redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
+local current = redis.call('GET', KEYS[1])
+if current and current ~= ARGV[4] then
+  local task = redis.call('GET', ARGV[1] .. current)
+  if task then
+    local decoded = cjson.decode(task)
+    if decoded['ended_ts'] == cjson.null or decoded['ended_ts'] == nil then
+      redis.call('ZREM', KEYS[3], ARGV[3])
+      return task
+    end
+  end
+end
+redis.call('SET', KEYS[5], ARGV[5])
+redis.call('SET', KEYS[1], ARGV[4])
+redis.call('SADD', KEYS[4], ARGV[4])
+redis.call('ZREM', KEYS[3], ARGV[3])
+return ARGV[5]
+"""
+
+# KEYS: task, running, channel prefix is ARGV[1]. ARGV: channel prefix, task id, status, reason, at, keep seconds.
+_END = """
+local text = redis.call('GET', KEYS[1])
+if not text then return false end
+local task = cjson.decode(text)
+if task['ended_ts'] ~= cjson.null and task['ended_ts'] ~= nil then return text end
+task['status'] = ARGV[3]
+task['end_reason'] = ARGV[4]
+task['ended_ts'] = tonumber(ARGV[5])
+local ended = cjson.encode(task)
+redis.call('SET', KEYS[1], ended, 'EX', ARGV[6])
+redis.call('SREM', KEYS[2], ARGV[2])
+local channel = ARGV[1] .. task['channel']
+if redis.call('GET', channel) == ARGV[2] then redis.call('DEL', channel) end
+return ended
+"""
+
+# KEYS: task. ARGV: status.
+_SET_STATUS = """
+local text = redis.call('GET', KEYS[1])
+if not text then return false end
+local task = cjson.decode(text)
+if task['ended_ts'] ~= cjson.null and task['ended_ts'] ~= nil then return false end
+if task['status'] ~= ARGV[1] then
+  task['status'] = ARGV[1]
+  text = cjson.encode(task)
+  redis.call('SET', KEYS[1], text)
+end
+return text
+"""
+
+# KEYS: seq. ARGV: keep seconds.
+_NEXT = """
+local value = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return value
+"""
+
+# KEYS: lease. ARGV: ms.
+_ACQUIRE = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 0 end
+local left = redis.call('PTTL', KEYS[1])
+if left < 0 then left = 0 end
+return left
+"""
+
+
+class RedisStore(Store):
+    """Expiry is Redis's own (PX/EX), so every machine agrees on it; `clock` only stamps claims."""
+
+    def __init__(self, url: str, prefix: str = "rtt:", clock: Callable[[], float] = time.time) -> None:
+        self.prefix = prefix
+        self.clock = clock
+        self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3, health_check_interval=30)
+        self._claim = self.redis.register_script(_CLAIM)
+        self._release = self.redis.register_script(_RELEASE)
+        self._record = self.redis.register_script(_RECORD)
+        self._end = self.redis.register_script(_END)
+        self._set_status = self.redis.register_script(_SET_STATUS)
+        self._next = self.redis.register_script(_NEXT)
+        self._acquire = self.redis.register_script(_ACQUIRE)
+
+    def _key(self, *parts: str) -> str:
+        return self.prefix + ":".join(parts)
+
+    # -- the task registry ----------------------------------------------------------------
+
+    def claim_channel(self, channel: str, owner: str, lease_seconds: float) -> Claim:
+        answer = self._claim(
+            keys=[self._key("channel", channel), self._key("claim", channel), self._key("pending")],
+            args=[self._key("task", ""), owner, max(1, int(lease_seconds * 1000)), channel, self.clock()],
+        )
+        kind = answer[0].decode()
+        if kind == "task":
+            return Claim(task=Task.from_json(answer[1]))
+        if kind == "won":
+            return Claim(won=True, stale_since=float(answer[1]) if len(answer) > 1 else None)
+        return Claim()
+
+    def release_claim(self, channel: str, owner: str, *, outcome_unknown: bool = False) -> None:
+        self._release(
+            keys=[self._key("claim", channel), self._key("pending")],
+            args=[owner, channel, "1" if outcome_unknown else ""],
+        )
+
+    def record_task(self, task: Task, owner: str | None = None) -> Task:
+        kept = self._record(
+            keys=[
+                self._key("channel", task.channel),
+                self._key("claim", task.channel),
+                self._key("pending"),
+                self._key("running"),
+                self._key("task", task.task_id),
+            ],
+            args=[self._key("task", ""), owner or "", task.channel, task.task_id, task.to_json()],
+        )
+        return Task.from_json(kept)
+
+    def get_task(self, task_id: str) -> Task | None:
+        text = self.redis.get(self._key("task", task_id))
+        return Task.from_json(text) if text else None
+
+    def task_for_channel(self, channel: str) -> Task | None:
+        task_id = self.redis.get(self._key("channel", channel))
+        task = self.get_task(task_id.decode()) if task_id else None
+        return task if task is not None and not task.ended else None
+
+    def end_task(self, task_id: str, *, status: str, reason: str, at: float) -> Task | None:
+        text = self._end(
+            keys=[self._key("task", task_id), self._key("running")],
+            # Milliseconds: Lua's JSON keeps 14 significant digits, which a unix time in ms fits.
+            args=[self._key("channel", ""), task_id, status, reason, round(at, 3), ENDED_TASK_SECONDS],
+        )
+        return Task.from_json(text) if text else None
+
+    def set_status(self, task_id: str, status: str) -> Task | None:
+        text = self._set_status(keys=[self._key("task", task_id)], args=[status])
+        return Task.from_json(text) if text else None
+
+    def running_tasks(self) -> list[Task]:
+        ids = sorted(member.decode() for member in self.redis.smembers(self._key("running")))
+        if not ids:
+            return []
+        texts = self.redis.mget([self._key("task", task_id) for task_id in ids])
+        tasks = [Task.from_json(text) for text in texts if text]
+        return sorted((task for task in tasks if not task.ended), key=lambda task: (task.create_ts, task.task_id))
+
+    def stale_claims(self) -> dict[str, float]:
+        pending = self._key("pending")
+        self.redis.zremrangebyscore(pending, "-inf", self.clock() - STALE_CLAIM_SECONDS)
+        stale = {}
+        for member, claimed_at in self.redis.zrange(pending, 0, -1, withscores=True):
+            channel = member.decode()
+            if not self.redis.exists(self._key("claim", channel)):
+                stale[channel] = claimed_at
+        return stale
+
+    # -- small shared facts -----------------------------------------------------------------
+
+    def first_sighting(self, key: str, keep_seconds: float) -> bool:
+        return bool(self.redis.set(self._key("seen", key), "1", nx=True, px=max(1, int(keep_seconds * 1000))))
+
+    def next_sequence_id(self, key: str, keep_seconds: float = ENDED_TASK_SECONDS) -> int:
+        return int(self._next(keys=[self._key("seq", key)], args=[max(1, int(keep_seconds))]))
+
+    def acquire(self, name: str, seconds: float) -> float:
+        left_ms = self._acquire(keys=[self._key("lease", name)], args=[max(1, int(seconds * 1000))])
+        return int(left_ms) / 1000
+
+    def close(self) -> None:
+        self.redis.close()
