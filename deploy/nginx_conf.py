@@ -28,7 +28,7 @@ NGINX_ERRORS: dict[int, tuple[str, str]] = {
     400: ("bad_request", "The request is malformed: its request line or headers could not be read."),
     403: ("forbidden", "This file may not be read."),
     404: ("not_found", "No such file."),
-    405: ("method_not_allowed", "Static files are served to GET and HEAD only."),
+    405: ("method_not_allowed", "This method is not allowed for this URL."),
     408: ("request_timeout", "The request did not arrive within {client_timeout} s."),
     413: ("payload_too_large", "The request body is larger than {max_body} bytes."),
     414: ("uri_too_long", "The request line is longer than 4 KB."),
@@ -42,8 +42,10 @@ NGINX_ERRORS: dict[int, tuple[str, str]] = {
     497: ("https_required", "This port speaks HTTPS: send the request with https://."),
     500: ("internal_error", "The proxy in front of the service failed; it has been logged."),
     502: ("bad_gateway", "The service behind the proxy did not answer; try again shortly."),
+    501: ("not_implemented", "This Transfer-Encoding is not supported: send the body with a length, or chunked."),
     503: ("service_unavailable", "The service is unavailable; try again shortly."),
     504: ("gateway_timeout", "The service did not answer within {proxy_read_timeout} s."),
+    505: ("http_version_not_supported", "Only HTTP/1.0 and HTTP/1.1 are served here."),
 }
 # error_page: the status nginx reaches -> (the status it answers, the body). 494 is nginx's
 # internal status for headers too large: answered as 431, the standard one.

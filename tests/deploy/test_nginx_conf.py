@@ -18,8 +18,9 @@ from deploy.nginx_conf import (
 from tests.deploy.conftest import require_nginx
 
 GUNICORN = {"workers": 2, "worker_connections": 128}
-# What the issue lists, what a static file can get (403, 404, 405), and plain HTTP on the HTTPS port (497).
-NGINX_OWN_ERRORS = {400, 403, 404, 405, 408, 413, 414, 429, 431, 494, 497, 500, 502, 503, 504}
+# What the issue lists, what a static file can get (403, 404, 405), plain HTTP on the HTTPS port
+# (497), and what nginx does not implement (501, 505).
+NGINX_OWN_ERRORS = {400, 403, 404, 405, 408, 413, 414, 429, 431, 494, 497, 500, 501, 502, 503, 504, 505}
 
 
 def limits_for(environ):

@@ -77,6 +77,13 @@ BAD_REQUESTS = {
         413,
         "payload_too_large",
     ),
+    "a method gunicorn would refuse": (b"AB /healthz HTTP/1.1\r\n" + HOST + b"\r\n", 405, "method_not_allowed"),
+    "a transfer coding other than chunked": (
+        b"POST /api/tokens.json HTTP/1.1\r\n" + BODY_HEADERS + b"Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+        501,
+        "not_implemented",
+    ),
+    "http/2.0 in a request line": (b"GET /healthz HTTP/2.0\r\n" + HOST + b"\r\n", 505, "http_version_not_supported"),
     "static file that is not there": (b"GET /static/nothing.js HTTP/1.1\r\n" + HOST + b"\r\n", 404, "not_found"),
     "static file posted to": (
         b"POST /static/app.css HTTP/1.1\r\n" + HOST + b"Content-Length: 0\r\n\r\n",
