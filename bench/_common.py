@@ -87,7 +87,7 @@ def start_process(name: str, argv: list[str], cwd: Path, env: dict[str, str], ur
             requests.get(url + ready_path, timeout=1)
             time.sleep(1.0)  # let every worker finish booting
             return process
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or its workers still booting
             time.sleep(0.1)
     process.stop()
     raise SystemExit(f"{name} did not start: see {OUT / (name + '.log')}")
