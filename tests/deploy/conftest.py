@@ -96,7 +96,7 @@ def start_serve(
         try:
             if requests.get(f"{served.url}/healthz", timeout=5, verify=ca or True).status_code == 200:
                 return served
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or workers still booting
             pass
         time.sleep(0.1)
     served.stop()
