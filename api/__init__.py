@@ -23,7 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # keep the documented field order
 
     from api import demo, edge, errors, health, openapi, request_id, security, static_versions, tokens
-    from api.rtt import query, start, stop, tasks
+    from api.rtt import query, start, stop, tasks, update
     from state import open_store
     from utils.make_request import build_session
 
@@ -35,7 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["openapi"] = openapi.build_document(app.config)
 
     # Every route module; each declares its own policy (rate limit, API key, CORS): api.policy.
-    routes = [demo, health, openapi, tokens, start, query, stop, tasks]
+    routes = [demo, health, openapi, tokens, start, query, stop, tasks, update]
     security.init_app(app, routes)
     static_versions.init_app(app)  # ?v=<digest> on static URLs: safe to cache for a year
 

@@ -49,4 +49,14 @@ def index() -> str:
         token_seconds=current_app.config["DEMO_TOKEN_SECONDS"],
         channel_pattern=CHANNEL_INPUT_PATTERN,
         languages=PAGE_LANGUAGES,
+        sandbox_speakers=_sandbox_speakers(),
     )
+
+
+def _sandbox_speakers() -> str:
+    """The scripted speakers' uids, so that the page can list them (and their language pickers) at once."""
+    if current_app.config["AGORA_MODE"] != "sandbox":
+        return ""
+    from sandbox.captions import SPEAKERS
+
+    return ",".join(map(str, SPEAKERS))

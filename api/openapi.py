@@ -13,6 +13,7 @@ from flask import Blueprint, current_app
 
 from api import validation
 from api.policy import api_route
+from api.rtt import options
 from utils.languages import SUPPORTED_LANGUAGES
 
 bp = Blueprint("openapi", __name__)
@@ -32,7 +33,7 @@ def build_document(config: Mapping[str, Any]) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for path, legacy, operation in (
         ("/api/tokens.json", "/api/token.json", _tokens()),
-        ("/api/rtt/start.json", "/api/transcription/start.json", _start()),
+        ("/api/rtt/start.json", "/api/transcription/start.json", _start(config)),
         ("/api/rtt/query.json", "/api/transcription/query.json", _query()),
         ("/api/rtt/stop.json", "/api/transcription/stop.json", _stop()),
     ):
@@ -48,6 +49,7 @@ def build_document(config: Mapping[str, Any]) -> dict[str, Any]:
             }
         }
     paths["/api/rtt/tasks.json"] = {"get": _tasks(secured)}
+    paths["/api/rtt/update.json"] = {"post": _update(secured)}
     paths["/api/openapi.json"] = {
         "get": {
             "operationId": "openapi",
@@ -159,12 +161,12 @@ def _tokens() -> dict[str, Any]:
     }
 
 
-def _start() -> dict[str, Any]:
+def _start(config: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "operationId": "startTranscription",
         "summary": "Start live transcription in a channel (Agora RTT 7.x join)",
         "tags": ["rtt"],
-        "requestBody": _body("StartRequest"),
+        "requestBody": _start_body(config),
         "responses": {
             "200": {
                 **_ok("StartResponse"),
@@ -188,6 +190,33 @@ def _start() -> dict[str, Any]:
             **_common_errors(upstream=True),
         },
     }
+
+
+def _update(secured: bool) -> dict[str, Any]:
+    return {
+        "operationId": "updateTranscription",
+        "summary": "Change a running task's languages, translation or audio (Agora RTT 7.x update), no restart",
+        "description": "The service numbers the updates (`sequenceId`) and names the fields sent (`updateMask`). "
+        "Agora takes an update only 5 s after the start and after the previous update: inside that gap the "
+        "answer is 429 `update_too_soon` with `Retry-After` (whole seconds), and nothing is sent to Agora.",
+        "tags": ["rtt"],
+        "requestBody": _body("UpdateRequest"),
+        "responses": {
+            "200": _ok("UpdateResponse"),
+            "404": _error("Unknown or stopped task, or none in the channel (`task_not_found`)."),
+            **({"401": _error("No valid API key.")} if secured else {}),
+            **_common_errors(upstream=True),
+            "429": _error("Inside Agora's 5 s gap (`update_too_soon`), or rate limited.", _RETRY_AFTER),
+        },
+    }
+
+
+def _start_body(config: Mapping[str, Any]) -> dict[str, Any]:
+    schema = {"$ref": "#/components/schemas/StartRequest"}
+    if not config.get("CAPTION_STORAGE"):
+        # Without CAPTION_STORAGE_* on this server, recordCaptions: true is refused (400).
+        schema = {"allOf": [schema, {"properties": {"recordCaptions": {"const": False}}}]}
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
 def _query() -> dict[str, Any]:
@@ -239,6 +268,87 @@ _CHANNEL = {
 }
 _BOT_UID = {"type": "integer", "minimum": 0, "maximum": validation.MAX_UID}
 _IGNORED = {"description": "Sent by clients of the guide's 6.x API; accepted and ignored."}
+
+_LANGUAGES = {
+    "type": "array",
+    "items": {"enum": sorted(SUPPORTED_LANGUAGES)},
+    "minItems": 1,
+    "maxItems": validation.MAX_LANGUAGES,
+    "uniqueItems": True,
+}
+_SPEAKER_UID = {
+    "anyOf": [
+        {"type": "integer", "minimum": 1, "maximum": validation.MAX_UID},
+        {"type": "string", "pattern": f"^({options.SPEAKER_UID_STRING})$"},
+    ]
+}
+_CODES = sorted(SUPPORTED_LANGUAGES)
+_OPTIONS: dict[str, Any] = {
+    "uidLanguagesConfig": {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": options.MAX_UID_LANGUAGE_SPEAKERS,
+        "description": "The languages each speaker talks in",
+        "items": {
+            "type": "object",
+            "required": ["uid", "languages"],
+            "properties": {"uid": _SPEAKER_UID, "languages": _LANGUAGES},
+        },
+    },
+    "subscribeAudioUids": {
+        "description": 'Transcribe only these speakers (or ["all"]); not with unSubscribeAudioUids',
+        "anyOf": [
+            {"const": [options.ALL_UIDS]},
+            {"type": "array", "items": _SPEAKER_UID, "minItems": 1, "maxItems": options.MAX_SUBSCRIBE_UIDS},
+        ],
+    },
+    "unSubscribeAudioUids": {
+        "description": "Transcribe everyone but these speakers; not with subscribeAudioUids",
+        "type": "array",
+        "items": _SPEAKER_UID,
+        "minItems": 1,
+        "maxItems": options.MAX_UNSUBSCRIBE_UIDS,
+    },
+    "translate": {
+        "type": "object",
+        "required": ["languages"],
+        "description": "Live translation: each source language into up to 10 targets (translateConfig.languages)",
+        "properties": {
+            "languages": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": options.MAX_TRANSLATE_SOURCES,
+                "items": {
+                    "type": "object",
+                    "required": ["source", "target"],
+                    "properties": {
+                        "source": {"enum": _CODES},
+                        "target": {**_LANGUAGES, "maxItems": options.MAX_TRANSLATE_TARGETS},
+                    },
+                    # A source is never among its own targets (as `not`: the generators lack if/then).
+                    "not": {
+                        "anyOf": [
+                            {
+                                "required": ["source", "target"],
+                                "properties": {"source": {"const": code}, "target": {"contains": {"const": code}}},
+                            }
+                            for code in _CODES
+                        ]
+                    },
+                },
+                # Each source once.
+                "allOf": [
+                    {
+                        "contains": {"properties": {"source": {"const": code}}, "required": ["source"]},
+                        "minContains": 0,
+                        "maxContains": 1,
+                    }
+                    for code in _CODES
+                ],
+            }
+        },
+    },
+}
 
 
 def _token_schemas(default_version: str) -> dict[str, Any]:
@@ -357,7 +467,54 @@ _SCHEMAS: dict[str, Any] = {
                 "default": validation.DEFAULT_MAX_IDLE_TIME,
                 "description": "Seconds without anyone in the channel before the task ends by itself",
             },
+            **_OPTIONS,
+            "keywords": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1},
+                "maxItems": options.MAX_KEYWORDS,
+                "description": "Words or phrases to favour in recognition",
+            },
+            "enableJsonProtocol": {
+                "type": "boolean",
+                "description": "Captions as gzip-compressed JSON instead of protobuf (rtcConfig.enableJsonProtocol)",
+            },
+            "recordCaptions": {
+                "type": "boolean",
+                "default": False,
+                "description": "Record caption files to the storage set by the server's CAPTION_STORAGE_* "
+                "(a 400 when none is set). A client's own captionConfig is ignored.",
+            },
             "builderToken": _IGNORED,
+        },
+        "not": {"required": ["subscribeAudioUids", "unSubscribeAudioUids"]},
+    },
+    "UpdateRequest": {
+        "type": "object",
+        "description": "The task by `taskId`, or the task running in `channel`; at least one field to change. "
+        "Each field given replaces the task's whole field.",
+        "allOf": [
+            {"anyOf": [{"required": ["taskId"]}, {"required": ["channel"]}]},
+            {"anyOf": [{"required": [name]} for name in options.UPDATE_MASKS]},
+        ],
+        "properties": {
+            "taskId": {"type": "string", "pattern": f"^{validation.TASK_ID}$"},
+            "channel": _CHANNEL,
+            "languages": _LANGUAGES,
+            **_OPTIONS,
+            # An empty list clears the per-speaker languages.
+            "uidLanguagesConfig": {**_OPTIONS["uidLanguagesConfig"], "minItems": 0},
+        },
+        "not": {"required": ["subscribeAudioUids", "unSubscribeAudioUids"]},
+    },
+    "UpdateResponse": {
+        "type": "object",
+        "required": ["taskId", "status", "sequenceId", "updateMask"],
+        "properties": {
+            "taskId": {"type": "string"},
+            "status": {"type": "string", "examples": TASK_STATUSES},
+            "createTs": {"type": ["integer", "null"]},
+            "sequenceId": {"type": "integer", "minimum": 1, "description": "Agora's sequenceId for this update"},
+            "updateMask": {"type": "array", "items": {"type": "string"}, "examples": [["languages"]]},
         },
     },
     "StartResponse": {

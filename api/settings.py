@@ -79,6 +79,7 @@ def load_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | Non
         settings.update(SANDBOX_CREDENTIALS)
     else:
         _check_credentials(settings, problems)
+    settings["CAPTION_STORAGE"] = caption_storage(settings, problems)
     if problems:
         raise ConfigError("; ".join(problems))
     return settings
@@ -249,6 +250,122 @@ _PARSERS = {
     "DEMO_TOKEN_SECONDS": _int_range(60, 86_400),
     "REDIS_URL": _redis_url,
 }
+
+
+# --- Caption storage: Agora's captionConfig, from server-side settings only -------------------
+# (docs/agora.md, "Caption storage"). A request turns recording on with "recordCaptions": true;
+# the bucket and its keys never come from, nor go back to, a client.
+
+CAPTION_STORAGE_DEFAULTS: dict[str, Any] = {
+    "CAPTION_STORAGE_VENDOR": None,
+    "CAPTION_STORAGE_REGION": None,
+    "CAPTION_STORAGE_BUCKET": None,
+    "CAPTION_STORAGE_ACCESS_KEY": None,
+    "CAPTION_STORAGE_SECRET_KEY": None,
+    "CAPTION_STORAGE_FILE_PREFIX": None,
+    "CAPTION_STORAGE_SLICE_DURATION": None,
+    "CAPTION_STORAGE_ENDPOINT": None,
+    "CAPTION_STORAGE_PROVIDER": None,
+}
+# The 7.x join reference's vendors (1 S3, 2 Alibaba, 3 Tencent, 5 Azure, 6 Google, 7 Huawei,
+# 8 Baidu) plus 11, S3-compatible; the record-captions page lists only 1, 5, 6 and 11.
+CAPTION_STORAGE_VENDORS = (1, 2, 3, 5, 6, 7, 8, 11)
+S3_COMPATIBLE = 11
+SLICE_DURATION_RANGE = (5, 28_800)
+DEFAULT_SLICE_DURATION = 60
+MAX_FILE_PREFIX = 128
+_FOLDER = re.compile(r"[A-Za-z0-9]+")
+
+
+def caption_storage(settings: Mapping[str, Any], problems: list[str]) -> dict[str, Any] | None:
+    """The captionConfig Agora's join takes, or None when no CAPTION_STORAGE_* is set.
+
+    Each missing or malformed setting is added to `problems`, by name; a key's value never is.
+    """
+    given = {name: str(settings.get(name) or "").strip() for name in CAPTION_STORAGE_DEFAULTS}
+    if not any(given.values()):
+        return None
+    found = len(problems)
+    for name in (
+        "CAPTION_STORAGE_VENDOR",
+        "CAPTION_STORAGE_BUCKET",
+        "CAPTION_STORAGE_ACCESS_KEY",
+        "CAPTION_STORAGE_SECRET_KEY",
+    ):
+        if not given[name]:
+            problems.append(f"missing {name}: caption storage needs vendor, bucket, access key and secret key")
+    vendor = None
+    if given["CAPTION_STORAGE_VENDOR"]:
+        try:
+            vendor = int(given["CAPTION_STORAGE_VENDOR"])
+        except ValueError:
+            vendor = None
+        if vendor not in CAPTION_STORAGE_VENDORS:
+            problems.append(
+                "CAPTION_STORAGE_VENDOR must be one of Agora's storage vendors "
+                "1 (Amazon S3), 2, 3, 5 (Azure), 6 (Google Cloud), 7, 8 or 11 (S3-compatible)"
+            )
+            vendor = None
+    for name in ("CAPTION_STORAGE_BUCKET", "CAPTION_STORAGE_ACCESS_KEY", "CAPTION_STORAGE_SECRET_KEY"):
+        if any(ch.isspace() for ch in given[name]) or len(given[name]) > 1024:
+            problems.append(f"{name} must be at most 1024 characters without whitespace")
+    region_text = given["CAPTION_STORAGE_REGION"]
+    endpoint = given["CAPTION_STORAGE_ENDPOINT"]
+    storage_region: int = 0
+    if vendor == S3_COMPATIBLE:
+        # Agora: vendor 11 takes its region as a string in extensionParams, and storage.region 0.
+        if not endpoint:
+            problems.append("missing CAPTION_STORAGE_ENDPOINT: vendor 11 (S3-compatible) needs the storage's URL")
+        elif urlsplit(endpoint).scheme not in ("http", "https") or not urlsplit(endpoint).netloc:
+            problems.append("CAPTION_STORAGE_ENDPOINT must be a full http(s) URL, such as https://minio.example.com")
+    else:
+        if endpoint:
+            problems.append("CAPTION_STORAGE_ENDPOINT is only for CAPTION_STORAGE_VENDOR=11 (S3-compatible)")
+        if region_text:
+            try:
+                storage_region = int(region_text)
+            except ValueError:
+                storage_region = -1
+            if storage_region < 0:
+                problems.append(
+                    "CAPTION_STORAGE_REGION must be the vendor's region code, an integer "
+                    "(Amazon S3: 0 us-east-1, 1 us-east-2, ...; see Agora's Cloud Recording table)"
+                )
+    prefix = [folder for folder in given["CAPTION_STORAGE_FILE_PREFIX"].split("/") if folder]
+    if len("/".join(prefix)) > MAX_FILE_PREFIX or not all(_FOLDER.fullmatch(folder) for folder in prefix):
+        problems.append(
+            f"CAPTION_STORAGE_FILE_PREFIX must be folder names of letters and digits separated by /, "
+            f"at most {MAX_FILE_PREFIX} characters"
+        )
+    slice_duration = DEFAULT_SLICE_DURATION
+    if given["CAPTION_STORAGE_SLICE_DURATION"]:
+        try:
+            slice_duration = _int_range(*SLICE_DURATION_RANGE)(given["CAPTION_STORAGE_SLICE_DURATION"])
+        except ValueError as exc:
+            problems.append(f"CAPTION_STORAGE_SLICE_DURATION {exc} (seconds)")
+    if len(problems) > found:
+        return None
+    config: dict[str, Any] = {
+        "sliceDuration": slice_duration,
+        "storage": {
+            "vendor": vendor,
+            "region": storage_region,
+            "bucket": given["CAPTION_STORAGE_BUCKET"],
+            "accessKey": given["CAPTION_STORAGE_ACCESS_KEY"],
+            "secretKey": given["CAPTION_STORAGE_SECRET_KEY"],
+            "fileNamePrefix": prefix,
+        },
+    }
+    if vendor == S3_COMPATIBLE:
+        # Inside captionConfig, as the record-captions page and the 7.2.1 notes place it.
+        extension: dict[str, Any] = {"endpoint": endpoint, "type": "s3", "region": region_text or "us-east-1"}
+        if given["CAPTION_STORAGE_PROVIDER"]:
+            extension["provider"] = given["CAPTION_STORAGE_PROVIDER"]
+        config["extensionParams"] = extension
+    return config
+
+
+DEFAULTS.update(CAPTION_STORAGE_DEFAULTS)
 
 # Environment variables this service reads; anything else in the environment is ignored.
 ENVIRONMENT_VARIABLES = {"AGORA_MODE", *AGORA_CREDENTIALS, *DEFAULTS}

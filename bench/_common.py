@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from api.settings import ENVIRONMENT_VARIABLES  # noqa: E402
 from api.settings import SANDBOX_CREDENTIALS as SANDBOX  # noqa: E402
+from sandbox.store import SandboxStore  # noqa: E402
 from tests.servers import free_port  # noqa: E402
 
 # The service's settings, and gunicorn.conf.py's, are not inherited from the shell: a stray
@@ -41,6 +42,7 @@ class Process:
     name: str
     url: str
     popen: subprocess.Popen
+    db: str | None = None  # the emulator's SQLite file: what it has joined, for a bench to count
 
     def stop(self) -> None:
         if self.popen.poll() is None:
@@ -74,11 +76,13 @@ def clean_env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def start_process(name: str, argv: list[str], cwd: Path, env: dict[str, str], url: str, ready_path: str) -> Process:
+def start_process(
+    name: str, argv: list[str], cwd: Path, env: dict[str, str], url: str, ready_path: str, db: str | None = None
+) -> Process:
     OUT.mkdir(exist_ok=True)
     with (OUT / f"{name}.log").open("w") as log:
         popen = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    process = Process(name, url, popen)
+    process = Process(name, url, popen, db)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if popen.poll() is not None:
@@ -87,7 +91,7 @@ def start_process(name: str, argv: list[str], cwd: Path, env: dict[str, str], ur
             requests.get(url + ready_path, timeout=1)
             time.sleep(1.0)  # let every worker finish booting
             return process
-        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or its workers still booting
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or workers still booting
             time.sleep(0.1)
     process.stop()
     raise SystemExit(f"{name} did not start: see {OUT / (name + '.log')}")
@@ -103,16 +107,27 @@ def gunicorn_shape() -> dict[str, str]:
     return {key: str(value) for key, value in shape.items()}
 
 
-def start_service(env: dict[str, str]) -> Process:
-    """The service as deployed: gunicorn wsgi:app with the project's gunicorn.conf.py."""
+def start_service(env: dict[str, str], name: str = "service") -> Process:
+    """The service as deployed: gunicorn wsgi:app with the project's gunicorn.conf.py.
+
+    Its task registry is a fresh SQLite file unless `env` sets REDIS_URL: never the project's
+    instance folder, whose tasks of an earlier run would answer starts without a join.
+    """
     port = free_port()
     instance = tempfile.mkdtemp(prefix="bench-sandbox-")
-    env = clean_env({"RATELIMIT_ENABLED": "false", "SANDBOX_DB": f"{instance}/sandbox.sqlite3", **env})
+    env = clean_env(
+        {
+            "RATELIMIT_ENABLED": "false",
+            "SANDBOX_DB": f"{instance}/sandbox.sqlite3",
+            "STATE_DB": f"{instance}/state.sqlite3",
+            **env,
+        }
+    )
     argv = [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "wsgi:app"]
-    return start_process("service", argv, ROOT, env, f"http://127.0.0.1:{port}", "/healthz")
+    return start_process(name, argv, ROOT, env, f"http://127.0.0.1:{port}", "/healthz")
 
 
-def start_baseline(module: str, env: dict[str, str], shape: dict[str, str]) -> Process:
+def start_baseline(module: str, env: dict[str, str], shape: dict[str, str], name: str = "") -> Process:
     """A bare Flask app from bench/, under gunicorn with the service's worker shape (and no config file)."""
     port = free_port()
     argv = [
@@ -133,18 +148,25 @@ def start_baseline(module: str, env: dict[str, str], shape: dict[str, str]) -> P
         f"{module}:app",
     ]
     return start_process(
-        f"baseline-{module}", argv, BENCH, clean_env({**SANDBOX, **env}), f"http://127.0.0.1:{port}", "/"
+        name or f"baseline-{module}", argv, BENCH, clean_env({**SANDBOX, **env}), f"http://127.0.0.1:{port}", "/"
     )
 
 
-def start_emulator(latency: float) -> Process:
+def start_emulator(latency: float, name: str = "emulator") -> Process:
     port = free_port()
-    argv = [sys.executable, "-m", "sandbox", "--port", str(port), "--latency", str(latency)]
-    return start_process("emulator", argv, ROOT, clean_env({}), f"http://127.0.0.1:{port}", "/_sandbox/stats")
+    db = os.path.join(tempfile.mkdtemp(prefix="bench-emulator-"), "emulator.sqlite3")
+    argv = [sys.executable, "-m", "sandbox", "--port", str(port), "--latency", str(latency), "--db", db]
+    return start_process(name, argv, ROOT, clean_env({}), f"http://127.0.0.1:{port}", "/_sandbox/stats", db)
 
 
 def emulator_stats(emulator: Process) -> dict[str, int]:
     return requests.get(f"{emulator.url}/_sandbox/stats", timeout=5).json()
+
+
+def emulator_joins(emulator: Process, channel: str) -> int:
+    """How many agents the emulator made in `channel`: read from its store, which no answer can fake."""
+    assert emulator.db is not None
+    return len(SandboxStore(emulator.db).list_agents(SANDBOX["APP_ID"], channel))
 
 
 # ---- wrk ------------------------------------------------------------------------------------
@@ -214,6 +236,18 @@ def paired(
         for process in order:
             (ours if process is service else theirs).append(measure(process))
     return ours, theirs
+
+
+def interleaved(
+    measure: Callable[[Process], dict[str, float]], processes: list[Process], rounds: int
+) -> list[list[dict[str, float]]]:
+    """`rounds` measurements of each process, the order rotating every round, as `paired` does for two."""
+    results: list[list[dict[str, float]]] = [[] for _ in processes]
+    for index in range(rounds):
+        shift = index % len(processes)
+        for position in list(range(shift, len(processes))) + list(range(shift)):
+            results[position].append(measure(processes[position]))
+    return results
 
 
 def median_ratio(ours: list[dict[str, float]], theirs: list[dict[str, float]], key: str) -> float:

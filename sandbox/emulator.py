@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import json
 import re
 import uuid
 from typing import Any
@@ -87,6 +88,7 @@ def create_emulator(
     def join(app_id: str) -> Response:
         body = _json_object()
         name, languages, max_idle_time, rtc = _check_join(body, app_id, app_certificate)
+        options = _check_options(body)
         try:
             agent = store.create_agent(
                 app_id=app_id,
@@ -97,6 +99,7 @@ def create_emulator(
                 sub_bot_uid=rtc.get("subBotUid"),
                 max_idle_time=max_idle_time,
                 now=store.clock(),
+                options=options,
             )
         except NameTaken:
             raise Rejected(409, f"an agent named {name!r} exists; names are never reused", "Conflict") from None
@@ -134,10 +137,18 @@ def create_emulator(
         mask = [item for item in request.args.get("updateMask", "").split(",") if item]
         if not mask:
             raise Rejected(400, "updateMask is required", "InvalidParameter")
-        body = _json_object()
-        languages = _check_languages(body.get("languages")) if "languages" in mask else None
-        store.update_agent(app_id, agent_id, sequence_id, languages)
+        # Agora's rule; its answer to a breach is not documented (unconfirmed): a 429 here.
+        if now - agent.changed_ts < UPDATE_GAP_SECONDS:
+            raise Rejected(429, "update too frequent: wait 5 s after the join and between updates", "TooManyRequests")
+        changes = _check_update(_json_object(), mask)
+        store.update_agent(app_id, agent_id, sequence_id, mask, changes, now)
         return jsonify(agent_id=agent.agent_id, create_ts=int(agent.create_ts), status=agent.status(now))
+
+    @app.get("/_sandbox/agents/<agent_id>")
+    def describe(agent_id: str) -> Response:
+        """What an agent runs with and the updates it took (no storage key), for tests over HTTP."""
+        agent = _agent_or_404(store, app_id, agent_id)
+        return jsonify(describe_agent(store, agent))
 
     @app.get(f"{PREFIX}/agents")
     def list_agents(app_id: str) -> Response:
@@ -168,7 +179,8 @@ def create_emulator(
 
 def parse_fault(body: Any) -> tuple[str, dict[str, Any], int]:
     """{"op": "join"|"query"|"leave"|"update"|"list"|"any", "count": n, and one of
-    "status" (+ "body", "headers"), "hang", "delay", "malformed", "disconnect"}."""
+    "status" (+ "body", "headers", or "echo": the request body quoted in the error), "hang", "delay",
+    "malformed", "disconnect"}."""
     if not isinstance(body, dict):
         raise Rejected(400, "a fault is a JSON object", "InvalidParameter")
     op = body.get("op", "any")
@@ -183,6 +195,10 @@ def parse_fault(body: Any) -> tuple[str, dict[str, Any], int]:
         if not isinstance(status, int) or not 200 <= status <= 599:
             raise Rejected(400, "status must be an HTTP status", "InvalidParameter")
         spec = {"status": status, "body": body.get("body"), "headers": body.get("headers") or {}}
+        if body.get("echo"):
+            # Answer with what was sent, as a careless API's error might: the whole body (true),
+            # or one top-level field of it (its name).
+            spec["echo"] = body["echo"] if isinstance(body["echo"], str) else True
     elif body.get("hang"):
         spec = {"hang": True}
     elif isinstance(body.get("delay"), (int, float)) and 0 <= body["delay"] <= HANG_SECONDS:
@@ -200,6 +216,11 @@ def _fault_response(fault: dict[str, Any]) -> Response | None:
     """The answer a fault stands for; None lets the call go on (a plain delay)."""
     if "status" in fault:
         body = fault["body"]
+        if fault.get("echo"):
+            sent = request.get_data(as_text=True)
+            if isinstance(fault["echo"], str):
+                sent = f"{fault['echo']} {json.dumps((request.get_json(silent=True) or {}).get(fault['echo']))}"
+            body = {"detail": f"body schema check fail: {sent}", "reason": "Echo"}
         if body is None:
             body = {"detail": f"injected fault {fault['status']}", "reason": "InjectedFault"}
         response = jsonify(body) if not isinstance(body, str) else Response(body, content_type="text/plain")
@@ -265,9 +286,6 @@ def _check_join(body: dict[str, Any], app_id: str, app_certificate: str) -> tupl
     max_idle_time = body.get("maxIdleTime", 30)
     if not isinstance(max_idle_time, int) or isinstance(max_idle_time, bool) or not 5 <= max_idle_time <= 2_592_000:
         raise _schema("maxIdleTime must be an integer from 5 to 2592000")
-    uid_languages = body.get("uidLanguagesConfig", [])
-    if not isinstance(uid_languages, list) or len(uid_languages) > 5:
-        raise _schema("uidLanguagesConfig holds at most 5 items")
 
     rtc = body.get("rtcConfig")
     if not isinstance(rtc, dict):
@@ -297,26 +315,186 @@ def _check_join(body: dict[str, Any], app_id: str, app_certificate: str) -> tupl
             )
         except token006.TokenError as exc:
             raise Rejected(400, f"rtcConfig.{token_key}: {exc}", "InvalidToken") from None
-    subscribe = rtc.get("subscribeAudioUids")
-    unsubscribe = rtc.get("unSubscribeAudioUids")
+    return name, languages, max_idle_time, rtc
+
+
+UPDATE_GAP_SECONDS = 5.0
+_MASKS = {
+    "languages": ("languages",),
+    "uidLanguagesConfig": ("uidLanguagesConfig",),
+    "keywords": ("keywords",),
+    "translateConfig.languages": ("translateConfig", "languages"),
+    "translateConfig.enable": ("translateConfig", "enable"),
+    "rtcConfig.subscribeAudioUids": ("rtcConfig", "subscribeAudioUids"),
+    "rtcConfig.unSubscribeAudioUids": ("rtcConfig", "unSubscribeAudioUids"),
+}
+_STORAGE_VENDORS = (1, 2, 3, 5, 6, 7, 8, 11)
+_FOLDER = re.compile(r"[A-Za-z0-9]+")
+
+
+def _check_options(body: dict[str, Any]) -> dict[str, Any]:
+    """The join's optional fields, checked as Agora documents them; returned as the agent keeps them."""
+    options: dict[str, Any] = {}
+    if "uidLanguagesConfig" in body:
+        options["uidLanguagesConfig"] = _check_uid_languages(body["uidLanguagesConfig"])
+    if "keywords" in body:
+        options["keywords"] = _check_keywords(body["keywords"])
+    rtc = body.get("rtcConfig") or {}
+    options.update(_check_subscription(rtc, rtc))
+    # Listed under rtcConfig; a top-level one is accepted too (the references are not consistent).
+    for where in (rtc, body):
+        if "enableJsonProtocol" in where:
+            if not isinstance(where["enableJsonProtocol"], bool):
+                raise _schema("enableJsonProtocol must be a boolean")
+            options["enableJsonProtocol"] = where["enableJsonProtocol"]
+    if "translateConfig" in body:
+        translate = body["translateConfig"]
+        if not isinstance(translate, dict):
+            raise _schema("translateConfig must be an object")
+        options["translateConfig"] = {"languages": _check_translate(translate.get("languages"))}
+    if "captionConfig" in body:
+        options["captionConfig"] = _check_caption_config(body["captionConfig"], body)
+    return options
+
+
+def _check_update(body: dict[str, Any], mask: list[str]) -> dict[str, Any]:
+    """The fields an update replaces whole, each named in the mask and present in the body."""
+    changes: dict[str, Any] = {}
+    for item in mask:
+        path = _MASKS.get(item)
+        if path is None:
+            raise Rejected(400, f"updateMask: {item[:60]!r} cannot be updated", "InvalidParameter")
+        value: Any = body
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is None:
+            raise _schema(f"updateMask names {item}, which the body does not carry")
+        if item == "languages":
+            changes["languages"] = _check_languages(value)
+        elif item == "uidLanguagesConfig":
+            changes["uidLanguagesConfig"] = _check_uid_languages(value)
+        elif item == "keywords":
+            changes["keywords"] = _check_keywords(value)
+        elif item == "translateConfig.languages":
+            changes["translateConfig"] = {"languages": _check_translate(value)}
+        elif item.startswith("rtcConfig."):
+            subscription = _check_subscription(body["rtcConfig"], {item.split(".")[1]: value})
+            # one replaces the other: Agora takes one of the two lists, never both
+            changes.update({"subscribeAudioUids": None, "unSubscribeAudioUids": None, **subscription})
+    return changes
+
+
+def _uid_string(value: Any) -> bool:
+    # Agora: uids are ints sent as strings; a plain int is accepted too.
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    return isinstance(text, str) and bool(_UID.fullmatch(text)) and int(text) <= 4_294_967_295
+
+
+def _check_uid_languages(value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or len(value) > 5:
+        raise _schema("uidLanguagesConfig holds at most 5 items")
+    for item in value:
+        if not isinstance(item, dict) or not _uid_string(item.get("uid")):
+            raise _schema("uidLanguagesConfig items are {uid: a uid as a string, languages}")
+        _check_languages(item.get("languages"))
+    return [{"uid": str(item["uid"]), "languages": item["languages"]} for item in value]
+
+
+def _check_keywords(value: Any) -> list[str]:
+    if not isinstance(value, list) or len(value) > 500 or not all(isinstance(word, str) for word in value):
+        raise _schema("keywords holds at most 500 strings")
+    return value
+
+
+def _check_subscription(rtc: Any, fields: dict[str, Any]) -> dict[str, Any]:
+    subscribe = fields.get("subscribeAudioUids")
+    unsubscribe = fields.get("unSubscribeAudioUids")
     if subscribe is not None and unsubscribe is not None:
         raise _schema("give subscribeAudioUids or unSubscribeAudioUids, not both")
-    if subscribe is not None and (not isinstance(subscribe, list) or len(subscribe) > 32):
-        raise _schema('subscribeAudioUids holds at most 32 uids, or ["all"]')
-    if unsubscribe is not None and (not isinstance(unsubscribe, list) or len(unsubscribe) > 5):
-        raise _schema("unSubscribeAudioUids holds at most 5 uids")
-    translate = body.get("translateConfig")
-    if translate is not None:
-        pairs = translate.get("languages") if isinstance(translate, dict) else None
-        if (
-            not isinstance(pairs, list)
-            or len(pairs) > 4
-            or any(
-                not isinstance(p, dict) or not isinstance(p.get("target"), list) or len(p["target"]) > 10 for p in pairs
-            )
+    if subscribe is not None:
+        if subscribe != ["all"] and (
+            not isinstance(subscribe, list) or not 1 <= len(subscribe) <= 32 or not all(map(_uid_string, subscribe))
         ):
-            raise _schema("translateConfig.languages holds at most 4 sources of at most 10 targets each")
-    return name, languages, max_idle_time, rtc
+            raise _schema('subscribeAudioUids holds 1 to 32 uids as strings, or ["all"]')
+        return {"subscribeAudioUids": [str(uid) for uid in subscribe]}
+    if unsubscribe is not None:
+        if (
+            not isinstance(unsubscribe, list)
+            or not 1 <= len(unsubscribe) <= 5
+            or not all(map(_uid_string, unsubscribe))
+        ):
+            raise _schema("unSubscribeAudioUids holds 1 to 5 uids as strings")
+        return {"unSubscribeAudioUids": [str(uid) for uid in unsubscribe]}
+    return {}
+
+
+def _check_translate(pairs: Any) -> list[dict[str, Any]]:
+    rule = "translateConfig.languages holds 1 to 4 sources, each with 1 to 10 targets other than itself"
+    if not isinstance(pairs, list) or not 1 <= len(pairs) <= 4:
+        raise _schema(rule)
+    sources = set()
+    for pair in pairs:
+        if not isinstance(pair, dict) or pair.get("source") not in SUPPORTED_LANGUAGES:
+            raise _schema(f"{rule}; every source is a supported language")
+        targets = pair.get("target")
+        if not isinstance(targets, list) or not 1 <= len(targets) <= 10 or pair["source"] in targets:
+            raise _schema(rule)
+        if any(target not in SUPPORTED_LANGUAGES for target in targets) or len(set(targets)) != len(targets):
+            raise _schema(f"{rule}; every target is a supported language, once")
+        if pair["source"] in sources:
+            raise _schema(f"{rule}; each source once")
+        sources.add(pair["source"])
+    return [{"source": pair["source"], "target": pair["target"]} for pair in pairs]
+
+
+def _check_caption_config(caption: Any, body: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(caption, dict):
+        raise _schema("captionConfig must be an object")
+    slice_duration = caption.get("sliceDuration", 60)
+    if not isinstance(slice_duration, int) or isinstance(slice_duration, bool) or not 5 <= slice_duration <= 28_800:
+        raise _schema("captionConfig.sliceDuration must be an integer from 5 to 28800")
+    storage = caption.get("storage")
+    if not isinstance(storage, dict):
+        raise _schema("captionConfig.storage is required")
+    vendor = storage.get("vendor")
+    if vendor not in _STORAGE_VENDORS or isinstance(vendor, bool):
+        raise _schema("captionConfig.storage.vendor is not a supported vendor")
+    if not isinstance(storage.get("region"), int) or isinstance(storage.get("region"), bool):
+        raise _schema("captionConfig.storage.region must be an integer")
+    for key in ("bucket", "accessKey", "secretKey"):
+        # The reference spells accesskey/secretkey, its examples accessKey/secretKey: both are taken.
+        value = storage.get(key, storage.get(key.lower()))
+        if not isinstance(value, str) or not value:
+            raise _schema(f"captionConfig.storage.{key} is required")
+    prefix = storage.get("fileNamePrefix", [])
+    if (
+        not isinstance(prefix, list)
+        or not all(isinstance(folder, str) and _FOLDER.fullmatch(folder) for folder in prefix)
+        or len("/".join(prefix)) > 128
+    ):
+        raise _schema("captionConfig.storage.fileNamePrefix holds alphanumeric folder names, 128 characters in all")
+    if vendor == 11:
+        # Inside captionConfig per the record-captions page; the join reference shows it at the top level.
+        extension = caption.get("extensionParams", body.get("extensionParams"))
+        endpoint = extension.get("endpoint") if isinstance(extension, dict) else None
+        if not isinstance(endpoint, str) or not re.match(r"https?://[^/\s]+", endpoint):
+            raise _schema("captionConfig.extensionParams.endpoint (a full URL) is required for vendor 11")
+    # Kept without the keys: the sandbox records no files, and its state is readable by tests.
+    return {"sliceDuration": slice_duration, "vendor": vendor, "bucket": storage["bucket"], "fileNamePrefix": prefix}
+
+
+def describe_agent(store: SandboxStore, agent) -> dict[str, Any]:
+    now = store.clock()
+    return {
+        "agentId": agent.agent_id,
+        "channel": agent.channel,
+        "createTs": agent.create_ts,
+        "status": agent.status(now),
+        "languages": agent.languages,
+        "options": {key: value for key, value in agent.options.items() if value is not None},
+        "sequenceId": agent.sequence_id,
+        "updates": store.updates_of(agent.agent_id),
+    }
 
 
 def _agent_or_404(store: SandboxStore, app_id: str, agent_id: str):

@@ -15,9 +15,9 @@ from flask import Blueprint, Response, current_app, request
 
 from api.errors import ApiError
 from api.validation import read_json_object
-from sandbox.captions import conversation, encode
-from sandbox.emulator import Rejected, parse_fault
-from sandbox.store import SandboxStore
+from sandbox.captions import conversation, encode, encode_translation, speaker_language, translation_targets
+from sandbox.emulator import Rejected, describe_agent, parse_fault
+from sandbox.store import Agent, SandboxStore
 from utils.send_response import send_successful_response
 
 bp = Blueprint("sandbox", __name__)
@@ -52,16 +52,24 @@ def captions(task_id: str) -> Response:
     if agent is None:
         raise ApiError(404, "task_not_found", f"No transcription task {task_id} in the sandbox.", field="taskId")
     resume_after = request.headers.get("Last-Event-ID", type=int)
-    culture = agent.languages[0]
     return Response(
-        _stream(store, agent.app_id, task_id, int(agent.pub_bot_uid), culture, resume_after),
+        _stream(store, agent.app_id, task_id, int(agent.pub_bot_uid), resume_after),
         content_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
+@bp.get("/sandbox/tasks/<task_id>")
+def task(task_id: str) -> Response:
+    """What the emulated agent runs with (languages, options without storage keys) and the updates it took."""
+    agent = _store().get_agent(current_app.config["APP_ID"], task_id)
+    if agent is None:
+        raise ApiError(404, "task_not_found", f"No transcription task {task_id} in the sandbox.", field="taskId")
+    return send_successful_response(describe_agent(_store(), agent))
+
+
 def _stream(
-    store: SandboxStore, app_id: str, task_id: str, pub_bot_uid: int, culture: str, resume_after: int | None
+    store: SandboxStore, app_id: str, task_id: str, pub_bot_uid: int, resume_after: int | None
 ) -> Iterator[str]:
     began = time.monotonic()
     last_touch = 0.0
@@ -88,8 +96,27 @@ def _stream(
             if now >= due:
                 break
             time.sleep(min(TICK, due - now))
-        payload = base64.b64encode(encode(event, culture, int(store.clock() * 1000))).decode("ascii")
-        yield f"id: {event.seq}\ndata: {json.dumps({'uid': pub_bot_uid, 'payload': payload})}\n\n"
+        # The agent as it is now: an update changes the very next message.
+        for message in _messages(agent, event, int(store.clock() * 1000)):
+            payload = base64.b64encode(message).decode("ascii")
+            yield f"id: {event.seq}\ndata: {json.dumps({'uid': pub_bot_uid, 'payload': payload})}\n\n"
+
+
+def _messages(agent: Agent, event, now_ms: int) -> list[bytes]:
+    """The transcription of one scripted event, in its speaker's language, then its translations."""
+    options = agent.options
+    speaker = str(event.speaker)
+    subscribed = options.get("subscribeAudioUids")
+    if subscribed and subscribed != ["all"] and speaker not in subscribed:
+        return []
+    if speaker in (options.get("unSubscribeAudioUids") or []):
+        return []
+    language = speaker_language(event.speaker, agent.languages, options.get("uidLanguagesConfig"))
+    messages = [encode(event, language, now_ms)]
+    targets = translation_targets(language, options.get("translateConfig"))
+    if targets:
+        messages.append(encode_translation(event, language, targets, now_ms))
+    return messages
 
 
 def _store() -> SandboxStore:

@@ -12,7 +12,7 @@ from typing import Any
 
 from state.sqlite_file import SqliteFile
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS agents (
     agent_id      TEXT PRIMARY KEY,
@@ -27,10 +27,19 @@ CREATE TABLE IF NOT EXISTS agents (
     last_activity REAL NOT NULL,
     stopped_ts    REAL,
     stop_reason   TEXT,
-    sequence_id   INTEGER NOT NULL DEFAULT 0
+    sequence_id   INTEGER NOT NULL DEFAULT 0,
+    options       TEXT NOT NULL DEFAULT '{}',
+    changed_ts    REAL NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX IF NOT EXISTS agents_name ON agents (app_id, name);
 CREATE INDEX IF NOT EXISTS agents_channel ON agents (app_id, channel);
+CREATE TABLE IF NOT EXISTS updates (
+    agent_id    TEXT NOT NULL,
+    sequence_id INTEGER NOT NULL,
+    mask        TEXT NOT NULL,
+    received_ts REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS updates_agent ON updates (agent_id, received_ts);
 CREATE TABLE IF NOT EXISTS faults (
     id        INTEGER PRIMARY KEY AUTOINCREMENT,
     op        TEXT NOT NULL,
@@ -66,6 +75,10 @@ class Agent:
     stopped_ts: float | None
     stop_reason: str | None
     sequence_id: int
+    # What the agent runs with besides its languages: uidLanguagesConfig, translateConfig,
+    # subscribeAudioUids/unSubscribeAudioUids, keywords, enableJsonProtocol, captionConfig (no keys).
+    options: dict[str, Any]
+    changed_ts: float  # the join, or the last update: Agora wants 5 s before the next update
 
     def idle_deadline(self) -> float:
         return self.last_activity + self.max_idle_time
@@ -104,6 +117,7 @@ class SandboxStore:
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                 db.execute("DROP TABLE IF EXISTS agents")
                 db.execute("DROP TABLE IF EXISTS faults")
+                db.execute("DROP TABLE IF EXISTS updates")
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         db.execute(statement)
@@ -122,6 +136,7 @@ class SandboxStore:
         sub_bot_uid: str | None,
         max_idle_time: int,
         now: float,
+        options: dict[str, Any] | None = None,
     ) -> Agent:
         agent_id = uuid.uuid4().hex.upper()
         with self._transaction() as db:
@@ -135,7 +150,8 @@ class SandboxStore:
                     raise BotUidTaken(pub_bot_uid)
             db.execute(
                 "INSERT INTO agents (agent_id, app_id, name, channel, languages, pub_bot_uid, sub_bot_uid,"
-                " max_idle_time, create_ts, last_activity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " max_idle_time, create_ts, last_activity, options, changed_ts)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     agent_id,
                     app_id,
@@ -146,6 +162,8 @@ class SandboxStore:
                     sub_bot_uid,
                     max_idle_time,
                     now,
+                    now,
+                    json.dumps(options or {}),
                     now,
                 ),
             )
@@ -175,13 +193,36 @@ class SandboxStore:
             db.execute("UPDATE agents SET stopped_ts = ?, stop_reason = ? WHERE agent_id = ?", (now, reason, agent_id))
         return True
 
-    def update_agent(self, app_id: str, agent_id: str, sequence_id: int, languages: list[str] | None) -> None:
+    def update_agent(
+        self, app_id: str, agent_id: str, sequence_id: int, mask: list[str], changes: dict[str, Any], now: float
+    ) -> None:
+        """Apply an update: `changes` replaces whole fields (languages, or option keys), and it is recorded."""
         with self._transaction() as db:
+            row = db.execute("SELECT * FROM agents WHERE app_id = ? AND agent_id = ?", (app_id, agent_id)).fetchone()
+            if row is None:
+                return
+            agent = _agent(row)
+            languages = changes.pop("languages", agent.languages)
+            options = {**agent.options, **changes}
             db.execute(
-                "UPDATE agents SET sequence_id = ?, languages = COALESCE(?, languages)"
-                " WHERE app_id = ? AND agent_id = ?",
-                (sequence_id, json.dumps(languages) if languages is not None else None, app_id, agent_id),
+                "UPDATE agents SET sequence_id = ?, languages = ?, options = ?, changed_ts = ? WHERE agent_id = ?",
+                (sequence_id, json.dumps(languages), json.dumps(options), now, agent_id),
             )
+            db.execute(
+                "INSERT INTO updates (agent_id, sequence_id, mask, received_ts) VALUES (?, ?, ?, ?)",
+                (agent_id, sequence_id, ",".join(mask), now),
+            )
+
+    def updates_of(self, agent_id: str) -> list[dict[str, Any]]:
+        """Every update the agent took, oldest first: what tests check sequencing and spacing with."""
+        rows = self._db().execute(
+            "SELECT sequence_id, mask, received_ts FROM updates WHERE agent_id = ? ORDER BY received_ts, sequence_id",
+            (agent_id,),
+        )
+        return [
+            {"sequenceId": row["sequence_id"], "updateMask": row["mask"].split(","), "receivedTs": row["received_ts"]}
+            for row in rows
+        ]
 
     def touch(self, agent_id: str, now: float) -> None:
         """Someone is in the channel: push the idle deadline back."""
@@ -221,4 +262,5 @@ class SandboxStore:
 def _agent(row: sqlite3.Row) -> Agent:
     values = dict(row)
     values["languages"] = json.loads(values["languages"])
+    values["options"] = json.loads(values["options"])
     return Agent(**values)

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from flask import current_app
 
 from api.errors import from_agora_error
+from api.rtt.options import redact_secrets
 from utils.generate_credential import generate_credential
 from utils.make_request import AgoraError, make_request
 
@@ -39,11 +40,16 @@ def call_rtt(
     try:
         return make_request(method, url, generate_credential(), body, params=params)
     except AgoraError as exc:
+        # Agora may quote what we sent (a storage key, say) in its error: never pass that on.
+        exc.reason = redact_secrets(exc.reason, current_app.config)
         raise from_agora_error(exc, task_id=task_id) from exc
 
 
 # Agora: an update must wait >= 5 s after the join and after the previous update.
 UPDATE_GAP_SECONDS = 5.0
+# The lease is taken before the request leaves: a margin, so that two workers' updates still
+# arrive >= 5 s apart when the first one took longer to reach Agora than the second.
+UPDATE_SEND_MARGIN_SECONDS = 0.5
 
 
 def hold_updates(task_id: str) -> float:
@@ -52,4 +58,5 @@ def hold_updates(task_id: str) -> float:
     One lease in the shared store, so that no two workers or machines send updates closer
     than Agora allows; start takes it too, since the first update must also wait.
     """
-    return current_app.extensions["state"].acquire(f"update-gap:{task_id}", UPDATE_GAP_SECONDS)
+    seconds = UPDATE_GAP_SECONDS + UPDATE_SEND_MARGIN_SECONDS
+    return current_app.extensions["state"].acquire(f"update-gap:{task_id}", seconds)

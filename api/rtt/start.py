@@ -12,12 +12,13 @@ import time
 import uuid
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, current_app
 
 from api.errors import ApiError
 from api.policy import api_route
 from api.rtt import call_rtt, hold_updates, rtt_url
 from api.rtt.agents import adopt_from_agora, claim_lease_seconds, store
+from api.rtt.options import join_options, merge_join_options
 from api.validation import channel_field, languages_field, max_idle_time_field, read_json_object
 from state import Claim, Task
 from utils.generate_resource import generate_speech_to_text_resource
@@ -44,6 +45,7 @@ def post() -> Response:
     channel = channel_field(body)
     languages = languages_field(body)
     max_idle_time = max_idle_time_field(body)
+    join_options(body, current_app.config)  # every other 7.x option (api/rtt/options.py): a 400 before any claim
 
     owner = uuid.uuid4().hex
     claim = _claim_or_wait(channel, owner)
@@ -113,7 +115,7 @@ def _join(body: dict[str, Any], channel: str, languages: list[str], max_idle_tim
             "pubBotToken": resource.pub_bot_token,
         },
     }
-    data = call_rtt("POST", rtt_url("/join"), payload)
+    data = call_rtt("POST", rtt_url("/join"), merge_join_options(payload, join_options(body, current_app.config)))
 
     return Task(
         task_id=str(require_field(data, "agent_id")),

@@ -3,6 +3,7 @@
 // Server-Sent Events, since nobody can join a real call offline.
 
 import { CaptionBoard, loadCaptionDecoder } from "./captions.js";
+import { LanguagePanel } from "./languages.js";
 import { TokenRenewal } from "./renewal.js";
 
 const page = document.body.dataset;
@@ -16,6 +17,10 @@ const ui = {
   channel: $("channel"),
   uid: $("uid"),
   language: $("language"),
+  secondLanguage: $("language-2"),
+  perSpeaker: $("per-speaker"),
+  translateTo: $("translate-to"),
+  languageStatus: $("language-status"),
   apiKey: document.getElementById("api-key"),
   join: $("join"),
   leave: $("leave"),
@@ -40,10 +45,12 @@ const state = {
 };
 
 let decodeCaption = null;
+const LANGUAGE_NAMES = Object.fromEntries([...ui.language.options].map((option) => [option.value, option.text]));
 const board = new CaptionBoard({
   log: document.getElementById("caption-log"),
   interim: document.getElementById("caption-interim"),
   nameOf: (uid) => (uid === state.uid ? "You" : state.participants.get(uid) || `Speaker ${uid}`),
+  languageName: (code) => LANGUAGE_NAMES[code] || code,
 });
 
 // ---- the API -------------------------------------------------------------------------
@@ -69,8 +76,22 @@ async function api(path, body, { keepalive = false } = {}) {
   const retry = response.status === 429 && wait ? ` Try again in ${wait} s.` : "";
   const failure = new ApiError(`${error.message}${hint}${retry} (${error.code})`);
   failure.code = error.code;
+  failure.retryAfter = wait;
   throw failure;
 }
+
+// Spoken and translation languages, and their live changes: languages.js.
+const languages = new LanguagePanel({
+  spoken: ui.language,
+  second: ui.secondLanguage,
+  perSpeaker: ui.perSpeaker,
+  translateTo: ui.translateTo,
+  status: ui.languageStatus,
+  names: LANGUAGE_NAMES,
+  api,
+  taskId: () => (state.phase === "captioning" ? state.task?.taskId : null),
+  onTranslationLanguage: (code) => board.setTranslationLanguage(code),
+});
 
 // ---- what the page shows -------------------------------------------------------------
 
@@ -82,7 +103,7 @@ function setPhase(phase, status) {
   ui.channel.disabled = ui.uid.disabled = phase !== "idle";
   ui.leave.disabled = !inCall;
   ui.start.disabled = phase !== "joined";
-  ui.language.disabled = phase !== "joined" && phase !== "idle";
+  languages.setDisabled(!["idle", "joined", "captioning"].includes(phase)); // live changes while captioning
   ui.stop.disabled = phase !== "captioning";
   document.body.dataset.phase = phase;
 }
@@ -103,6 +124,7 @@ function renderParticipants() {
       const item = document.createElement("li");
       item.dataset.uid = String(uid);
       item.textContent = label;
+      item.append(languages.speakerPicker(uid));
       return item;
     }),
   );
@@ -134,6 +156,10 @@ async function join(event) {
     state.uid = MODE === "live" ? await joinAgora(token) : token.uid;
     startRenewal(token);
     state.participants = new Map([[state.uid, `You (${state.uid})`]]);
+    // Sandbox: the scripted speakers are in the call from the start, as real participants would be.
+    for (const uid of (page.sandboxSpeakers || "").split(",").filter(Boolean)) {
+      state.participants.set(Number(uid), `Speaker ${uid} (scripted)`);
+    }
     renderParticipants();
     const where = MODE === "live" ? "" : " Sandbox: no real call; start captions to see a scripted conversation.";
     setPhase("joined", `In channel “${state.channel}” as uid ${state.uid}.${where}`);
@@ -220,12 +246,12 @@ async function startCaptions() {
   setPhase("starting", "Starting captions…");
   try {
     decodeCaption ??= await loadCaptionDecoder(page.protoUrl);
-    const task = await api("/api/rtt/start.json", { channel: state.channel, languages: [ui.language.value] });
+    const task = await api("/api/rtt/start.json", { channel: state.channel, ...languages.startFields() });
     state.task = task;
     state.botUids = new Set([task.pubBotUid, task.subBotUid]);
     if (MODE === "sandbox") openSandboxStream(task);
     state.poll = setInterval(checkTask, 10_000);
-    setPhase("captioning", `Captions on (${ui.language.selectedOptions[0].textContent}). Waiting for speech…`);
+    setPhase("captioning", `Captions on (${languages.describe()}). Waiting for speech…`);
   } catch (error) {
     setPhase("joined", "Captions are off.");
     showError(`Could not start captions: ${error.message}`);
@@ -254,6 +280,7 @@ function endCaptions(status) {
   state.stream?.close();
   state.stream = null;
   state.task = null;
+  languages.stopped();
   board.clearInterim();
   setPhase("joined", status);
 }
@@ -281,7 +308,10 @@ function onCaptionMessage(uid, payload) {
     return;
   }
   if (MODE === "sandbox") addParticipant(caption.uid, `Speaker ${caption.uid} (scripted)`);
-  if (state.phase === "captioning" && caption.isFinal) ui.status.textContent = "Captions on.";
+  if (caption.dataType === "translate") languages.noteTargets(caption.translations.map((t) => t.lang));
+  if (state.phase === "captioning" && caption.isFinal && caption.dataType !== "translate") {
+    ui.status.textContent = "Captions on.";
+  }
   board.show(caption);
 }
 
@@ -321,4 +351,6 @@ window.addEventListener("pagehide", () => {
   if (state.task) api("/api/rtt/stop.json", { taskId: state.task.taskId }, { keepalive: true }).catch(() => {});
   state.call?.client.leave();
 });
+board.setTranslationLanguage(ui.translateTo.value);
+languages.showSecondChoices();
 setPhase("idle", "Not in a call.");

@@ -166,7 +166,7 @@ def test_readable_on_a_phone(browser, server):
     )
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390  # no sideways scrolling
-    for name in ("Channel", "Your uid", "Caption language"):
+    for name in ("Channel", "Your uid", "Spoken language"):
         assert phone.get_by_label(name).is_visible()
     assert phone.get_by_role("log").get_attribute("aria-live") == "polite"
     phone.screenshot(path=ARTIFACTS / "demo-phone.png", full_page=True)

@@ -26,10 +26,10 @@ def test_the_conversation_never_runs_out():
 
 def test_encoded_events_are_agora_text_messages():
     event = next(conversation())
-    message = Text.FromString(encode(event, "es-ES", 1732500000123))
+    message = Text.FromString(encode(event, "en-US", 1732500000123))
     assert (message.uid, message.culture, message.data_type, message.time) == (
         1001,
-        "es-ES",
+        "en-US",
         "transcribe",
         1732500000123,
     )

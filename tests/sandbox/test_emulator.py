@@ -168,10 +168,12 @@ def test_an_idle_agent_stops_by_itself(agora, clock):
     assert agora.post(f"{BASE}/agents/{agent_id}/leave", headers=AUTH).status_code == 404
 
 
-def test_update_wants_a_rising_sequence_id(agora):
+def test_update_wants_a_rising_sequence_id(agora, clock):
     agent = f"{BASE}/agents/{join(agora).get_json()['agent_id']}"
+    clock.advance(5)  # Agora's gap after the join
     ok = agora.post(f"{agent}/update?sequenceId=1&updateMask=languages", json={"languages": ["es-ES"]}, headers=AUTH)
     assert ok.status_code == 200
+    clock.advance(5)
     stale = agora.post(f"{agent}/update?sequenceId=1&updateMask=languages", json={"languages": ["es-ES"]}, headers=AUTH)
     assert stale.status_code == 400
 
