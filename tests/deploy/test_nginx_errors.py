@@ -190,8 +190,13 @@ def test_a_worker_dying_mid_request_is_502_json_and_the_service_recovers(served)
     assert answer.status_code == 502, answer.text
     assert answer.headers["Content-Type"] == "application/json"
     assert answer.json()["error"]["code"] == "bad_gateway"
-    # gunicorn starts new workers; requests meanwhile wait in its socket's queue.
-    assert requests.get(f"{served.url}/healthz", timeout=10).json()["status"] == "ok"
+    # gunicorn starts new workers; until they answer, nginx's own errors (JSON) stand in.
+    deadline = time.monotonic() + 30
+    while (health := requests.get(f"{served.url}/healthz", timeout=10)).status_code != 200:
+        assert health.headers["Content-Type"] == "application/json"
+        assert health.json()["error"]["code"] in ("bad_gateway", "gateway_timeout")
+        assert time.monotonic() < deadline, "gunicorn's new workers did not answer within 30 s"
+    assert health.json()["status"] == "ok"
 
 
 def test_the_services_own_errors_pass_through_untouched(served):
