@@ -115,5 +115,7 @@ def when_ready(server):
     else:
         server.log.info(describe_mode(_settings))
     for address in server.cfg.bind:
+        if address.startswith("unix:"):
+            continue  # behind deploy/serve: nginx's address is the one to open, and it says so
         host = address.replace("0.0.0.0", "127.0.0.1")
         server.log.info("Open http://%s/ for the live captions demo", host)
