@@ -58,12 +58,15 @@ bind = os.environ.get("BIND") or (f"0.0.0.0:{_port}" if _port else "127.0.0.1:80
 
 # gevent: a request spends most of its life waiting on Agora (a join takes up to seconds), and
 # a waiting greenlet costs a few kB, where a waiting thread costs a request slot and, with
-# many threads per worker, GIL convoys that slow every token request (bench/RESULTS.md). One
-# worker per core for the CPU-bound part (token signing, JSON), which then runs as in a sync
-# worker. The worker patches the standard library before it loads the app; gunicorn_worker.py
-# says what it changes in gunicorn's gevent worker, and why.
+# many threads per worker, GIL convoys that slow every token request (bench/RESULTS.md). The
+# CPU-bound part (token signing, JSON) then runs as in a sync worker. The worker patches the
+# standard library before it loads the app; gunicorn_worker.py says what it changes in
+# gunicorn's gevent worker, and why.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gunicorn_worker.GeventWorker")
-workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 2))
+# Two workers per core: a connection stays with the worker that accepted it, and the kernel
+# spreads few connections unevenly (8 over 2 sockets are 6/2 or worse one time in three,
+# leaving a core idle); over 4 sockets the busy ones still fill both cores (bench/RESULTS.md).
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1)))
 # Used by gthread only (GUNICORN_WORKER_CLASS=gthread); gevent ignores it.
 threads = int(os.environ.get("GUNICORN_THREADS", 8))
 # Connections a worker holds at once, waiting starts and idle keep-alive ones included.
