@@ -39,13 +39,19 @@ class Target:
     task: Task | None
 
 
-def target_of(body: dict[str, Any]) -> Target:
-    """`taskId` if given, else the running task of `channel`; 404 task_not_found for a channel without one."""
+def target_of(body: dict[str, Any], *, ended_too: bool = False) -> Target:
+    """`taskId` if given, else the running task of `channel`; 404 task_not_found for a channel without one.
+
+    `ended_too` (query): a channel without a running task means the one that ended there last,
+    so that a page can learn why its captions stopped.
+    """
     channel = channel_field(body) if "channel" in body else None  # checked even beside a taskId
     if "taskId" in body or channel is None:
         task_id = task_id_field(body)  # names taskId when both are missing
         return Target(task_id, store().get_task(task_id))
     task = store().task_for_channel(channel)
+    if task is None and ended_too:
+        task = store().last_ended_task(channel)
     if task is None:
         raise ApiError(
             404, "task_not_found", f"No transcription task is running in channel {channel!r}.", field="channel"
