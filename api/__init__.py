@@ -23,7 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # keep the documented field order
 
     from api import demo, errors, health, openapi, request_id, security, tokens
-    from api.rtt import notifications, query, start, stop, tasks, update
+    from api.rtt import notifications, query, start, stop, sweeper, tasks, update
     from state import open_store
     from utils.make_request import build_session
 
@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     routes = [demo, health, openapi, tokens, start, query, stop, tasks, update]
     routes.append(notifications)  # Agora's NCS callback: its HMAC alone authenticates it
     security.init_app(app, routes)
+    sweeper.init_app(app)  # MAX_TASK_SECONDS: stops tasks past the cap, in the background
 
     if app.config["AGORA_MODE"] == "sandbox":
         import sandbox
