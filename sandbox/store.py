@@ -290,6 +290,11 @@ class SandboxStore:
 
     def note_ends(self, now: float) -> list[Agent]:
         """Agents that ended by `now` and whose end nobody has queued yet; each is returned to one caller only."""
+        # A plain read first: the sender of every worker looks several times a second, and most
+        # looks find nothing, so they take no write lock.
+        rows = self._db().execute("SELECT * FROM agents WHERE end_noticed = 0").fetchall()
+        if not any(_agent(row).is_stopped(now) for row in rows):
+            return []
         with self._transaction() as db:
             rows = db.execute("SELECT * FROM agents WHERE end_noticed = 0").fetchall()
             ended = [agent for agent in map(_agent, rows) if agent.is_stopped(now)]
@@ -299,12 +304,11 @@ class SandboxStore:
 
     def take_due_notices(self, now: float, hold_seconds: float) -> list[dict[str, Any]]:
         """Due notices, taken by this caller for `hold_seconds` (another worker's sender skips them)."""
+        due = "SELECT * FROM notices WHERE done = 0 AND due_at IS NOT NULL AND due_at <= ? AND taken_until <= ?"
+        if self._db().execute(due + " LIMIT 1", (now, now)).fetchone() is None:
+            return []  # nothing due: no write lock taken
         with self._transaction() as db:
-            rows = db.execute(
-                "SELECT * FROM notices WHERE done = 0 AND due_at IS NOT NULL AND due_at <= ? AND taken_until <= ?"
-                " ORDER BY due_at, id LIMIT 50",
-                (now, now),
-            ).fetchall()
+            rows = db.execute(due + " ORDER BY due_at, id LIMIT 50", (now, now)).fetchall()
             for row in rows:
                 db.execute("UPDATE notices SET taken_until = ? WHERE id = ?", (now + hold_seconds, row["id"]))
         return [{**dict(row), "payload": json.loads(row["payload"])} for row in rows]

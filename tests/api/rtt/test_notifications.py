@@ -13,7 +13,7 @@ import pytest
 
 from api import create_app
 from state import Task
-from tests.conftest import LIVE
+from tests.conftest import LIVE, RTT_BASE
 from utils.ncs_signature import V1_HEADER, V2_HEADER, sign
 
 SECRET = "ncs-test-secret-0123456789"
@@ -270,3 +270,13 @@ def test_the_secret_never_reaches_an_answer_or_the_log(app, client, caplog):
     for answer in answers:
         assert SECRET not in answer.get_data(as_text=True)
     assert SECRET not in caplog.text
+
+
+def test_no_rate_limit_applies_to_agoras_retries(agora):
+    app = create_app({"TESTING": True, "NCS_SECRET": SECRET, "RATELIMIT_RTT": "1 per minute", **LIVE})
+    client = app.test_client()
+    agora.get(f"{RTT_BASE}/agents/X", json={"agent_id": "X", "create_ts": 1, "status": "RUNNING"})
+    assert client.post("/api/rtt/query.json", json={"taskId": "X"}).status_code == 200
+    assert client.post("/api/rtt/query.json", json={"taskId": "X"}).status_code == 429  # the API is limited
+    answers = [deliver(client, left("NOBODY")).status_code for _ in range(5)]
+    assert answers == [200] * 5
