@@ -9,6 +9,7 @@ from flask import Flask, request
 from api.settings import describe_mode, notifications_secret
 from sandbox.adapter import SandboxAdapter
 from sandbox.emulator import create_emulator
+from sandbox.notifier import Notifier
 from sandbox.store import SandboxStore
 
 
@@ -35,17 +36,16 @@ def install(app: Flask) -> None:
     app.logger.warning(describe_mode(config))
 
 
-def _notifier(app: Flask, store: SandboxStore):
+def _notifier(app: Flask, store: SandboxStore) -> Notifier | None:
     """With notifications on (NCS_SECRET or SANDBOX_NOTIFICATIONS), a Notifier posting to this service.
 
-    It posts to SANDBOX_NOTIFY_URL, else to the service's own URL as its first request names it;
-    that first request starts its thread too, so that an app built and never served starts none.
+    It posts to SANDBOX_NOTIFY_URL, else to the service's own URL as its first request names it
+    (its Host header: set SANDBOX_NOTIFY_URL when others can reach a sandbox); that first
+    request starts its thread too, so that an app built and never served starts none.
     """
     secret = notifications_secret(app.config)
     if secret is None:
         return None
-    from sandbox.notifier import Notifier
-
     target = {"url": app.config["SANDBOX_NOTIFY_URL"]}
     notifier = Notifier(
         store,
