@@ -18,8 +18,9 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from api.errors import ApiError, invalid_field
+from api.metrics import count_notification
 from api.policy import RoutePolicy
-from api.rtt.agents import store
+from api.rtt.agents import end_task, store
 from api.settings import notifications_secret
 from state import ENDED_STATUSES
 from utils.ncs_signature import V1_HEADER, V2_HEADER, SignatureError, verify
@@ -60,9 +61,15 @@ def post() -> Response:
         verify(raw, secret, request.headers.get(V2_HEADER), request.headers.get(V1_HEADER))
     except SignatureError as exc:
         logger.warning("notification refused: %s", exc)
+        count_notification("unknown", "bad_signature")  # its eventType cannot be trusted
         raise ApiError(401, "invalid_signature", f"Not a notification from Agora: {exc}.") from None
-    notice = _parse(raw)
+    try:
+        notice = _parse(raw)
+    except ApiError:
+        count_notification("unknown", "invalid")
+        raise
     outcome = _apply(notice)
+    count_notification(notice.event_type, outcome)
     logger.info(
         "notification %s (event %s, agent %s): %s", notice.notice_id, notice.event_type, notice.agent_id, outcome
     )
@@ -115,7 +122,7 @@ def _apply(notice: Notice) -> str:
     status, reason = _end_of(notice.payload)
     if task.ended:
         return "stale"  # the first end recorded is kept: stop, the cap, or an earlier event
-    registry.end_task(task.task_id, status=status, reason=reason, at=_seconds(notice.payload.get("stop_ts")))
+    end_task(task.task_id, status=status, reason=reason, at=_seconds(notice.payload.get("stop_ts")))
     return "accepted"
 
 

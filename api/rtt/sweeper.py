@@ -18,7 +18,7 @@ from flask import Flask
 
 from api.errors import ApiError
 from api.rtt import agent_url, call_rtt
-from api.rtt.agents import timestamp_seconds
+from api.rtt.agents import end_task, timestamp_seconds
 from state import Store
 
 logger = logging.getLogger("api.sweeper")
@@ -51,7 +51,7 @@ def sweep(app: Flask, now: float | None = None) -> list[str]:
                 if exc.code != "task_not_found":  # gone already: it has stopped either way
                     logger.error("could not stop task %s at the duration cap: %s", task.task_id, exc.message)
                     continue
-        registry.end_task(task.task_id, status="STOPPED", reason=MAX_DURATION, at=now)
+            end_task(task.task_id, status="STOPPED", reason=MAX_DURATION, at=now)
         logger.warning(
             "stopped task %s in channel %r: older than MAX_TASK_SECONDS (%s s)", task.task_id, task.channel, cap
         )

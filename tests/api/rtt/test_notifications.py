@@ -280,3 +280,27 @@ def test_no_rate_limit_applies_to_agoras_retries(agora):
     assert client.post("/api/rtt/query.json", json={"taskId": "X"}).status_code == 429  # the API is limited
     answers = [deliver(client, left("NOBODY")).status_code for _ in range(5)]
     assert answers == [200] * 5
+
+
+def test_each_notification_is_counted_by_event_and_outcome(app, client):
+    from tests.api.test_metrics import rise, scrape
+
+    running(app)
+    before = scrape(client)
+    notice = uuid.uuid4().hex
+    deliver(client, left(notice_id=notice))
+    deliver(client, left(notice_id=notice))
+    deliver(client, event(101))  # after its 102: stale
+    deliver(client, left(), secret="forged")
+    deliver(client, b"[]")
+    after = scrape(client)
+    counted = {
+        ("agent_left", "accepted"): 1,
+        ("agent_left", "duplicate"): 1,
+        ("agent_joined", "stale"): 1,
+        ("unknown", "bad_signature"): 1,
+        ("unknown", "invalid"): 1,
+    }
+    for (event_label, outcome), expected in counted.items():
+        assert rise(before, after, "rtt_notifications_total", event=event_label, outcome=outcome) == expected
+    assert rise(before, after, "rtt_tasks_ended_total", reason="idle") == 1  # the 102, counted once

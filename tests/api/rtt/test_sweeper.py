@@ -120,3 +120,14 @@ def test_the_cap_setting_is_checked():
         create_app({**LIVE, "MAX_TASK_SECONDS": "forever"})
     with pytest.raises(ConfigError, match="SWEEP_INTERVAL_SECONDS"):
         create_app({**LIVE, "SWEEP_INTERVAL_SECONDS": "0"})
+
+
+def test_a_capped_task_is_counted_as_ended_by_max_duration(app, agora, clock):
+    from tests.api.test_metrics import rise, scrape
+
+    record(app, "OLD", CAP + 1)
+    agora.post(leave_url("OLD"))
+    before = scrape(app.test_client())
+    sweep(app, now=clock())
+    after = scrape(app.test_client())
+    assert rise(before, after, "rtt_tasks_ended_total", reason="max_duration") == 1
