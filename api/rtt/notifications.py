@@ -20,9 +20,9 @@ from flask import Blueprint, Response, current_app, request
 from api.errors import ApiError, invalid_field
 from api.metrics import count_notification
 from api.policy import RoutePolicy
-from api.rtt.agents import end_task, store
+from api.rtt.agents import claim_lease_seconds, end_task, store
 from api.settings import notifications_secret
-from state import ENDED_STATUSES
+from state import ENDED_STATUSES, Task
 from utils.ncs_signature import V1_HEADER, V2_HEADER, SignatureError, verify
 from utils.send_response import send_successful_response
 
@@ -38,6 +38,8 @@ AGENT_JOINED = 101
 AGENT_LEFT = 102
 # Agora resends for a while and may deliver twice: a noticeId is remembered for a day.
 DEDUPE_SECONDS = 86_400
+# How often a notification for an agent whose join is still being answered looks for it.
+JOIN_POLL_SECONDS = 0.05
 # The 102 messages that go with FAILED (docs/agora.md, "Notifications"); the others are STOPPED.
 FAILED_MESSAGES = frozenset({"RTC connection error", "Fatal ASR error", "Fatal Translation error"})
 
@@ -107,7 +109,7 @@ def _apply(notice: Notice) -> str:
     # one event, which the next query (Agora's own word) still corrects.
     if not registry.first_sighting(f"ncs:{notice.notice_id}", DEDUPE_SECONDS):
         return "duplicate"
-    task = registry.get_task(notice.agent_id)
+    task = registry.get_task(notice.agent_id) or _await_join(notice)
     if task is None:
         logger.warning(
             "notification %s names agent %s, which the registry does not know", notice.notice_id, notice.agent_id
@@ -124,6 +126,23 @@ def _apply(notice: Notice) -> str:
         return "stale"  # the first end recorded is kept: stop, the cap, or an earlier event
     end_task(task.task_id, status=status, reason=reason, at=_seconds(notice.payload.get("stop_ts")))
     return "accepted"
+
+
+def _await_join(notice: Notice) -> Task | None:
+    """The task, if the start that joins it records it soon: Agora can notify before its join answer arrives.
+
+    Only for an agent that started within a join's lease (older unknown agents are someone
+    else's), and never longer than that lease: Agora's 10 s is not reached.
+    """
+    started = _seconds(notice.payload.get("start_ts"))
+    lease = min(claim_lease_seconds(), 5.0)
+    deadline = time.monotonic() + lease - max(0.0, time.time() - started)
+    while time.monotonic() < deadline:
+        time.sleep(JOIN_POLL_SECONDS)
+        task = store().get_task(notice.agent_id)
+        if task is not None:
+            return task
+    return None
 
 
 def _end_of(payload: dict[str, Any]) -> tuple[str, str]:

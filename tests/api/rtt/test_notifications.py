@@ -6,6 +6,7 @@ them; the registry is the app's real SQLite store. Agora itself is never called.
 
 import concurrent.futures
 import json
+import threading
 import time
 import uuid
 
@@ -304,3 +305,21 @@ def test_each_notification_is_counted_by_event_and_outcome(app, client):
     for (event_label, outcome), expected in counted.items():
         assert rise(before, after, "rtt_notifications_total", event=event_label, outcome=outcome) == expected
     assert rise(before, after, "rtt_tasks_ended_total", reason="idle") == 1  # the 102, counted once
+
+
+def test_a_102_that_beats_the_join_answer_still_ends_the_task(app):
+    """Agora may notify before its join answer reaches the start that records the task."""
+    now = int(time.time())
+    raw = event(102, "FAST", stop_ts=now, status="FAILED", message="Fatal ASR error").replace(
+        str(START_TS).encode(), str(now).encode()
+    )
+    answers = []
+    delivery = threading.Thread(target=lambda: answers.append(deliver(app.test_client(), raw).get_json()))
+    delivery.start()
+    time.sleep(0.3)  # the join is still under way: the notification has arrived first
+    running(app, "FAST")
+    delivery.join(timeout=10)
+    assert answers[0]["outcome"] == "accepted"
+    task = registry(app).get_task("FAST")
+    assert (task.status, task.end_reason) == ("FAILED", "Fatal ASR error")
+    assert registry(app).task_for_channel("demo") is None
