@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask
+from flask import Flask, request
 
-from api.settings import describe_mode
+from api.settings import describe_mode, notifications_secret
 from sandbox.adapter import SandboxAdapter
 from sandbox.emulator import create_emulator
+from sandbox.notifier import Notifier
 from sandbox.store import SandboxStore
 
 
@@ -17,12 +18,14 @@ def install(app: Flask) -> None:
     config = app.config
     path = config["SANDBOX_DB"] or os.path.join(app.instance_path, "sandbox.sqlite3")
     store = SandboxStore(path)
+    notifier = _notifier(app, store)
     emulator = create_emulator(
         store,
         app_id=config["APP_ID"],
         app_certificate=config["APP_CERTIFICATE"],
         customer_id=config["CUSTOMER_ID"],
         customer_secret=config["CUSTOMER_SECRET"],
+        notifier=notifier,
     )
     app.extensions["sandbox_store"] = store
     app.extensions["agora_session"].mount(config["AGORA_API_BASE_URL"] + "/", SandboxAdapter(emulator))
@@ -31,3 +34,32 @@ def install(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.logger.warning(describe_mode(config))
+
+
+def _notifier(app: Flask, store: SandboxStore) -> Notifier | None:
+    """With notifications on (NCS_SECRET or SANDBOX_NOTIFICATIONS), a Notifier posting to this service.
+
+    It posts to SANDBOX_NOTIFY_URL, else to the service's own URL as its first request names it
+    (its Host header: set SANDBOX_NOTIFY_URL when others can reach a sandbox); that first
+    request starts its thread too, so that an app built and never served starts none.
+    """
+    secret = notifications_secret(app.config)
+    if secret is None:
+        return None
+    target = {"url": app.config["SANDBOX_NOTIFY_URL"]}
+    notifier = Notifier(
+        store,
+        secret,
+        lambda: target["url"],
+        duplicates=app.config["SANDBOX_NOTIFY_DUPLICATES"],
+        reorder=app.config["SANDBOX_NOTIFY_REORDER"],
+    )
+
+    def start_sandbox_notifier() -> None:
+        if target["url"] is None:
+            target["url"] = request.host_url + "api/rtt/notifications.json"
+        notifier.start()
+
+    app.before_request(start_sandbox_notifier)
+    app.extensions["sandbox_notifier"] = notifier
+    return notifier

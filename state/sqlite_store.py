@@ -8,7 +8,7 @@ from collections.abc import Callable
 from state.sqlite_file import SqliteFile
 from state.store import ENDED_TASK_SECONDS, Claim, Store, Task
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: tasks_channel, for last_ended_task
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
     task_id  TEXT PRIMARY KEY,
@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS tasks (
     ended_ts REAL
 );
 CREATE INDEX IF NOT EXISTS tasks_running ON tasks (running);
+CREATE INDEX IF NOT EXISTS tasks_channel ON tasks (channel, ended_ts);
 CREATE TABLE IF NOT EXISTS channels (channel TEXT PRIMARY KEY, task_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS claims (
     channel    TEXT PRIMARY KEY,
@@ -93,6 +94,16 @@ class SqliteStore(Store):
 
     def task_for_channel(self, channel: str) -> Task | None:
         return self._running_in(self._file.connection(), channel)
+
+    def last_ended_task(self, channel: str) -> Task | None:
+        row = (
+            self._file.connection()
+            .execute(
+                "SELECT data FROM tasks WHERE channel = ? AND running = 0 ORDER BY ended_ts DESC LIMIT 1", (channel,)
+            )
+            .fetchone()
+        )
+        return Task.from_json(row["data"]) if row else None
 
     def end_task(self, task_id: str, *, status: str, reason: str, at: float) -> Task | None:
         with self._file.transaction() as db:
