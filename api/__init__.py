@@ -23,7 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # keep the documented field order
 
     from api import demo, errors, health, openapi, request_id, security, tokens
-    from api.rtt import query, start, stop, tasks, update
+    from api.rtt import query, speakers, start, stop, tasks, transcripts, update
     from state import open_store
     from utils.make_request import build_session
 
@@ -35,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     # Every route module; each declares its own policy (rate limit, API key, CORS): api.policy.
     routes = [demo, health, openapi, tokens, start, query, stop, tasks, update]
+    routes += [speakers, transcripts]  # names and transcripts (api/rtt/transcripts.py)
     security.init_app(app, routes)
 
     if app.config["AGORA_MODE"] == "sandbox":

@@ -17,17 +17,35 @@ def install(app: Flask) -> None:
     config = app.config
     path = config["SANDBOX_DB"] or os.path.join(app.instance_path, "sandbox.sqlite3")
     store = SandboxStore(path)
+    recorder = _caption_recorder(app, path)
     emulator = create_emulator(
         store,
         app_id=config["APP_ID"],
         app_certificate=config["APP_CERTIFICATE"],
         customer_id=config["CUSTOMER_ID"],
         customer_secret=config["CUSTOMER_SECRET"],
+        recorder=recorder,
     )
     app.extensions["sandbox_store"] = store
+    app.extensions["sandbox_recorder"] = recorder
     app.extensions["agora_session"].mount(config["AGORA_API_BASE_URL"] + "/", SandboxAdapter(emulator))
 
     from sandbox.routes import bp
 
     app.register_blueprint(bp)
     app.logger.warning(describe_mode(config))
+
+
+def _caption_recorder(app: Flask, db_path: str):
+    """Caption files go where the service reads them: its CAPTION_STORAGE, else the instance's bucket/ folder."""
+    from api.rtt.transcripts import caption_bucket_dir
+    from sandbox.recording import CaptionRecorder
+    from utils.caption_storage import UnreadableStorage, open_caption_storage
+
+    storage = None
+    if app.config.get("CAPTION_STORAGE"):
+        try:
+            storage = open_caption_storage(app.config["CAPTION_STORAGE"], local_root=caption_bucket_dir(app))
+        except UnreadableStorage:
+            storage = None  # Azure: the emulator accepts the join and writes nothing, as it cannot
+    return CaptionRecorder(db_path, lambda _agent: storage)

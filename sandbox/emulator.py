@@ -46,10 +46,24 @@ class Rejected(Exception):
 
 
 def create_emulator(
-    store: SandboxStore, *, app_id: str, app_certificate: str, customer_id: str, customer_secret: str
+    store: SandboxStore,
+    *,
+    app_id: str,
+    app_certificate: str,
+    customer_id: str,
+    customer_secret: str,
+    recorder: Any = None,
 ) -> Flask:
-    """A WSGI app that answers like api.agora.io for one project and one REST credential pair."""
+    """A WSGI app that answers like api.agora.io for one project and one REST credential pair.
+
+    `recorder` (sandbox.recording.CaptionRecorder) writes the caption files of agents that record.
+    """
     app = Flask("sandbox.emulator")
+
+    def record(agent) -> None:
+        if recorder is not None and agent is not None:
+            recorder.flush(agent, store.clock())
+
     expected_credential = base64.b64encode(f"{customer_id}:{customer_secret}".encode()).decode()
 
     @app.after_request
@@ -111,6 +125,7 @@ def create_emulator(
     def query(app_id: str, agent_id: str) -> Response:
         agent = _agent_or_404(store, app_id, agent_id)
         now = store.clock()
+        record(agent)
         answer = {
             "message": agent.stop_message(now) or "ok",
             "agent_id": agent.agent_id,
@@ -123,6 +138,7 @@ def create_emulator(
     def leave(app_id: str, agent_id: str) -> Response:
         if not store.stop_agent(app_id, agent_id, "stopped by leave", store.clock()):
             raise Rejected(404, f"agent {agent_id} is not running", "TaskNotFound")
+        record(store.get_agent(app_id, agent_id))  # the last slice and #EXT-X-ENDLIST
         return Response(status=200)  # Agora documents no body for leave
 
     @app.post(f"{PREFIX}/agents/<agent_id>/update")
@@ -154,6 +170,8 @@ def create_emulator(
     def list_agents(app_id: str) -> Response:
         now = store.clock()
         agents = store.list_agents(app_id, request.args.get("channel"))
+        for agent in agents:
+            record(agent)
         limit = min(max(request.args.get("limit", 20, type=int), 1), 100)
         items = [{"agent_id": a.agent_id, "start_ts": int(a.create_ts), "status": a.status(now)} for a in agents]
         return jsonify(
@@ -479,7 +497,7 @@ def _check_caption_config(caption: Any, body: dict[str, Any]) -> dict[str, Any]:
         endpoint = extension.get("endpoint") if isinstance(extension, dict) else None
         if not isinstance(endpoint, str) or not re.match(r"https?://[^/\s]+", endpoint):
             raise _schema("captionConfig.extensionParams.endpoint (a full URL) is required for vendor 11")
-    # Kept without the keys: the sandbox records no files, and its state is readable by tests.
+    # Kept without the keys (its state is readable by tests): the files go where the service reads them.
     return {"sliceDuration": slice_duration, "vendor": vendor, "bucket": storage["bucket"], "fileNamePrefix": prefix}
 
 
