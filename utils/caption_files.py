@@ -96,26 +96,6 @@ def _resolve(base: str, uri: str) -> str:
     return normpath(join(base, uri)) if base else normpath(uri)
 
 
-def merge_segment_lists(lists: Iterable[list[Segment]]) -> list[Segment]:
-    """Several copies of one playlist as one list: the longest's order, with what only a copy lists
-    placed after the segment it follows there."""
-    ordered = sorted(lists, key=len, reverse=True)
-    if not ordered:
-        return []
-    merged = list(ordered[0])
-    seen = {segment.key for segment in merged}
-    for copy in ordered[1:]:
-        position = 0
-        for segment in copy:
-            if segment.key in seen:
-                position = next(i for i, kept in enumerate(merged) if kept.key == segment.key) + 1
-                continue
-            merged.insert(position, segment)
-            seen.add(segment.key)
-            position += 1
-    return merged
-
-
 @dataclass(frozen=True)
 class SliceCue:
     start_ms: int  # as written: absolute wall-clock or relative (the transcript decides)

@@ -8,6 +8,7 @@ sandbox writes and the transcript API reads through the same object, so both see
 
 from __future__ import annotations
 
+import logging
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
@@ -160,6 +161,10 @@ class S3Storage(CaptionStorage):
         from botocore.config import Config
 
         self.vendor, self.bucket = vendor, bucket
+        # botocore's debug lines carry the signed headers, access key id included: never below INFO.
+        for name in ("botocore", "boto3", "urllib3.connectionpool"):
+            logger = logging.getLogger(name)
+            logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))
         self.client = boto3.session.Session().client(
             "s3",
             region_name=region,

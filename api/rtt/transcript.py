@@ -23,7 +23,7 @@ from webvtt.models import Timestamp
 from webvtt.vtt import WebVTTCueBlock
 
 from state import Task
-from utils.caption_files import escape, merge_segment_lists, parse_playlist, parse_slice, playlist_language
+from utils.caption_files import escape, parse_playlist, parse_slice, playlist_language
 from utils.caption_storage import CaptionStorage, StorageError
 
 logger = logging.getLogger("api.transcripts")
@@ -93,23 +93,25 @@ def cues_of_track(
     """The track's cues (lazily), whether its playlist is ended, and how many slices it lists.
 
     The playlists are read now, so that a storage failure is known before anything is sent.
+    Copies of a playlist (a backup path's) are read each on its own, since a relative cue time
+    counts from its own playlist's slices, then merged in time order without repeats.
     """
-    lists = []
+    streams = []
     ended = False
+    count = 0
     for key in track.playlists:
         data = storage.read(key)
         if data is None:
             continue
         playlist = parse_playlist(data.decode("utf-8", errors="replace"), key)
-        lists.append(playlist.segments)
+        streams.append(_playlist_cues(storage, playlist.segments, track, task, names))
         ended = ended or playlist.ended
-    segments = merge_segment_lists(lists)
-    return _track_cues(storage, segments, track, task, names), ended, len(segments)
+        count = max(count, len(playlist.segments))
+    return _without_repeats(merged(streams)), ended, count
 
 
-def _track_cues(storage: CaptionStorage, segments, track: Track, task: Task, names: Mapping[int, str]) -> Iterator[Cue]:
+def _playlist_cues(storage: CaptionStorage, segments, track: Track, task: Task, names: Mapping[int, str]):
     offset = 0.0
-    recent: OrderedDict[tuple, None] = OrderedDict()
     for segment in segments:
         try:
             data = storage.read(segment.key)
@@ -123,16 +125,23 @@ def _track_cues(storage: CaptionStorage, segments, track: Track, task: Task, nam
         for cue in parse_slice(data):
             start = cue_offset(cue.start_ms / 1000, offset, segment.duration, task.create_ts)
             end = max(start, start + (cue.end_ms - cue.start_ms) / 1000)
-            seen = (round(start, 2), cue.uid, cue.text)
-            if seen in recent:
-                continue
-            recent[seen] = None
-            if len(recent) > DEDUPLICATION_WINDOW:
-                recent.popitem(last=False)
             name = names.get(cue.uid) if cue.uid is not None else None
             cues.append(Cue(round(start, 3), round(end, 3), cue.uid, name, cue.text, track.language or None))
         yield from sorted(cues, key=lambda cue: (cue.start, cue.end))
         offset += segment.duration
+
+
+def _without_repeats(cues: Iterator[Cue]) -> Iterator[Cue]:
+    """A cue that a copy repeats (same time, speaker and words) is written once."""
+    recent: OrderedDict[tuple, None] = OrderedDict()
+    for cue in cues:
+        seen = (round(cue.start, 1), cue.uid, cue.text)
+        if seen in recent:
+            continue
+        recent[seen] = None
+        if len(recent) > DEDUPLICATION_WINDOW:
+            recent.popitem(last=False)
+        yield cue
 
 
 def cue_offset(seconds: float, slice_offset: float, slice_duration: float, create_ts: float) -> float:

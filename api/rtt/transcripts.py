@@ -54,10 +54,10 @@ def get(transcript: str) -> Response:
     task_id, _, extension = transcript.rpartition(".")
     if extension not in FORMATS:
         raise ApiError(404, "not_found", "A transcript is /api/rtt/transcripts/<taskId> and .vtt, .srt, .txt or .json.")
-    task = _task(task_id)
     lang = request.args.get("lang")
     if lang is not None and not _LANG.fullmatch(lang):
         raise invalid_field("lang", "lang must be a language code such as en-US (one of the transcript's languages)")
+    task = _task(task_id)
     storage = _storage()
     state = _state(task)
     tracks = _guarded(storage, lambda: find_tracks(storage.keys(_prefix()), task))
