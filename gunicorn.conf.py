@@ -5,8 +5,12 @@ Each value can be overridden by its environment variable (below) or on the comma
 bench/RESULTS.md.
 """
 
+import atexit
+import glob
 import os
+import shutil
 import sys
+import tempfile
 
 from dotenv import load_dotenv
 
@@ -21,6 +25,32 @@ try:
     _settings = load_settings(os.environ)
 except ConfigError as error:
     sys.exit(f"Configuration error, not starting: {error}")
+
+# Metrics (api/metrics.py): each worker writes its figures to files in PROMETHEUS_MULTIPROC_DIR and
+# /metrics sums them, so that a scrape tells the service's totals, not the one worker's that answered.
+# prometheus-client picks its file-backed mode at import, so the variable is set here, in the
+# master, before any worker exists. One directory per master: another master's files would add up.
+_OWN_METRICS_DIR = "_GUNICORN_METRICS_DIR"  # "<master pid> <dir>": a directory made below, and by which master
+
+
+def _prepare_metrics_dir() -> None:
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    owner, _, own_directory = os.environ.get(_OWN_METRICS_DIR, "").partition(" ")
+    if directory and (directory != own_directory or owner == str(os.getpid())):
+        return  # the operator's own (wiped in on_starting), or this master re-reading its config (SIGHUP)
+    # Unset, or made by a master this one was re-executed from (USR2): a fresh one of our own.
+    directory = tempfile.mkdtemp(prefix="gunicorn-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    os.environ[_OWN_METRICS_DIR] = f"{os.getpid()} {directory}"
+    atexit.register(_remove_metrics_dir, directory, os.getpid())
+
+
+def _remove_metrics_dir(directory: str, master_pid: int) -> None:
+    if os.getpid() == master_pid:  # workers inherit this exit hook; only the master may remove the files
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+_prepare_metrics_dir()
 
 wsgi_app = "wsgi:app"
 _port = os.environ.get("PORT")
@@ -58,6 +88,22 @@ control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
 control_socket_disable = not control_socket
 
 
+def on_starting(server):
+    # Figures left by an earlier run would be added to this one's (prometheus-client's docs:
+    # wipe the directory before start). Once per master, not on SIGHUP: the workers' counts stay.
+    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(directory, exist_ok=True)
+    for path in glob.glob(os.path.join(directory, "*.db")):
+        os.remove(path)
+
+
+def child_exit(server, worker):
+    # A dead worker's counters stay in its files (the totals must not drop); its live gauges go.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 def post_worker_init(worker):
     # The app is built by now: tests and operators can tell a worker that serves from one booting.
     worker.log.info("Worker ready (pid: %s)", worker.pid)
@@ -69,5 +115,7 @@ def when_ready(server):
     else:
         server.log.info(describe_mode(_settings))
     for address in server.cfg.bind:
+        if address.startswith("unix:"):
+            continue  # behind deploy/serve: nginx's address is the one to open, and it says so
         host = address.replace("0.0.0.0", "127.0.0.1")
         server.log.info("Open http://%s/ for the live captions demo", host)

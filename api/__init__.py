@@ -22,21 +22,24 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_settings(os.environ, config))
     app.json.sort_keys = False  # keep the documented field order
 
-    from api import demo, errors, health, openapi, request_id, security, tokens
+    from api import demo, edge, errors, health, metrics, openapi, request_id, security, static_versions, tokens
     from api.rtt import query, speakers, start, stop, tasks, transcripts, update
     from state import open_store
     from utils.make_request import build_session
 
+    edge.init_app(app)  # inside the request id middleware, so its refusals carry an id too
     request_id.init_app(app)
+    metrics.init_app(app)  # counts every answer by route and status
     errors.register_error_handlers(app)
     app.extensions["agora_session"] = build_session(app.config["AGORA_POOL_SIZE"])
     app.extensions["state"] = open_store(app.config, app.instance_path)
     app.extensions["openapi"] = openapi.build_document(app.config)
 
     # Every route module; each declares its own policy (rate limit, API key, CORS): api.policy.
-    routes = [demo, health, openapi, tokens, start, query, stop, tasks, update]
+    routes = [demo, health, metrics, openapi, tokens, start, query, stop, tasks, update]
     routes += [speakers, transcripts]  # names and transcripts (api/rtt/transcripts.py)
     security.init_app(app, routes)
+    static_versions.init_app(app)  # ?v=<digest> on static URLs: safe to cache for a year
 
     if app.config["AGORA_MODE"] == "sandbox":
         import sandbox

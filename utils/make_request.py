@@ -6,6 +6,7 @@ import json
 import logging
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from flask import current_app
@@ -106,6 +107,9 @@ def make_request(
     session: requests.Session = current_app.extensions["agora_session"]
     headers = {"Authorization": "Basic " + credential, "Accept": "application/json"}
     started = time.perf_counter()
+    # How calls went, for /metrics: api.metrics puts its observer here (utils/ never imports api/).
+    observe_agora = current_app.extensions.get("observe_agora", _not_observed)
+    operation = agora_operation(method, url)
     try:
         response = session.request(
             method,
@@ -117,15 +121,19 @@ def make_request(
             allow_redirects=False,
         )
     except requests.Timeout as exc:
+        observe_agora(operation, "timeout", time.perf_counter() - started)
         _log(method, url, started, outcome="timeout")
         raise AgoraError("timeout", f"Agora did not answer in time ({type(exc).__name__})") from exc
     except requests.RequestException as exc:
+        observe_agora(operation, "connection", time.perf_counter() - started)
         _log(method, url, started, outcome="connection error")
         raise AgoraError("connection", f"could not reach Agora ({type(exc).__name__})") from exc
 
+    elapsed = time.perf_counter() - started
     request_id = response.headers.get("X-Request-ID") or response.headers.get("X-Resource-ID")
     _log(method, url, started, outcome=str(response.status_code), agora_request_id=request_id)
     if not 200 <= response.status_code < 300:
+        observe_agora(operation, f"{response.status_code // 100}xx", elapsed)
         raise AgoraError(
             "http",
             f"Agora answered {response.status_code}",
@@ -135,19 +143,44 @@ def make_request(
             retry_after=response.headers.get("Retry-After"),
         )
     if not response.content.strip():
+        observe_agora(operation, "ok", elapsed)
         return {}
     try:
         data = response.json()
     except (ValueError, json.JSONDecodeError):
         data = None
     if not isinstance(data, dict):
+        observe_agora(operation, "bad_response", elapsed)
         raise AgoraError(
             "bad_response",
             "Agora answered with a body that is not a JSON object",
             status=response.status_code,
             request_id=request_id,
         )
+    observe_agora(operation, "ok", elapsed)
     return data
+
+
+def agora_operation(method: str, url: str) -> str:
+    """Which RTT 7.x call this is, from its method and URL shape (agora-rtt-api.md, section 3), for metrics.
+
+    POST .../join, GET .../agents, GET .../agents/{id}, POST .../agents/{id}/leave or /update.
+    """
+    path = urlsplit(url).path.rstrip("/")
+    head, _, last = path.rpartition("/")
+    if method == "POST" and last == "join":
+        return "join"
+    if method == "GET" and last == "agents":
+        return "list"
+    if method == "GET" and head.endswith("/agents"):
+        return "query"
+    if method == "POST" and last in ("leave", "update") and head.rpartition("/")[0].endswith("/agents"):
+        return last
+    return "other"
+
+
+def _not_observed(operation: str, outcome: str, seconds: float) -> None:
+    """An app built without api.metrics: nobody counts."""
 
 
 def require_field(data: dict[str, Any], name: str) -> Any:

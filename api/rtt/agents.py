@@ -15,6 +15,7 @@ from typing import Any
 from flask import current_app
 
 from api.errors import ApiError
+from api.metrics import count_task_ended
 from api.rtt import call_rtt, rtt_url
 from api.validation import channel_field, task_id_field
 from state import ENDED_STATUSES, Store, Task
@@ -53,15 +54,26 @@ def target_of(body: dict[str, Any]) -> Target:
     return Target(task.task_id, task)
 
 
+def end_task(task_id: str, *, status: str, reason: str) -> Task | None:
+    """End the task in the registry (its channel is free) and count it, once, whichever worker ends it."""
+    at = time.time()
+    task = store().end_task(task_id, status=status, reason=reason, at=at)
+    # The store answers the ended task whether this call ended it or an earlier one did: only
+    # this call's own end time (kept to the millisecond) says it was this one.
+    if task is not None and task.ended_ts is not None and abs(task.ended_ts - at) < 0.001:
+        count_task_ended(reason)
+    return task
+
+
 def note_gone(task_id: str, reason: str = "gone") -> Task | None:
     """Agora does not know the task (404): it has ended, and its channel is free."""
-    return store().end_task(task_id, status="STOPPED", reason=reason, at=time.time())
+    return end_task(task_id, status="STOPPED", reason=reason)
 
 
 def note_status(task_id: str, status: str, message: str | None = None) -> Task | None:
     """What a query learnt: an ended agent frees its channel; a live one keeps its latest status."""
     if status in ENDED_STATUSES:
-        return store().end_task(task_id, status=status, reason=message or status.lower(), at=time.time())
+        return end_task(task_id, status=status, reason=message or status.lower())
     return store().set_status(task_id, status)
 
 

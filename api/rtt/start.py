@@ -15,6 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app
 
 from api.errors import ApiError
+from api.metrics import count_task
 from api.policy import api_route
 from api.rtt import call_rtt, hold_updates, rtt_url
 from api.rtt.agents import adopt_from_agora, claim_lease_seconds, store
@@ -133,6 +134,7 @@ def _join(body: dict[str, Any], channel: str, languages: list[str], max_idle_tim
 
 
 def _answer(task: Task, *, already_running: bool) -> Response:
+    count_task("already_running" if already_running else "started")
     return send_successful_response(
         {
             "taskId": task.task_id,

@@ -5,14 +5,12 @@
 
 from __future__ import annotations
 
-import time
-
 from flask import Blueprint, Response
 
 from api.errors import ApiError
 from api.policy import api_route
 from api.rtt import agent_url, call_rtt
-from api.rtt.agents import note_gone, store, target_of
+from api.rtt.agents import end_task, note_gone, target_of
 from api.validation import read_json_object
 from utils.send_response import send_successful_response
 
@@ -36,7 +34,7 @@ def post() -> Response:
             note_gone(target.task_id)
         raise
 
-    task = store().end_task(target.task_id, status="STOPPED", reason="stopped", at=time.time())
+    task = end_task(target.task_id, status="STOPPED", reason="stopped")
     answer = {"taskId": target.task_id, "status": data.get("status") or "STOPPED"}
     if task is not None:
         answer["channel"] = task.channel

@@ -5,7 +5,7 @@ import pytest
 from sandbox.emulator import create_emulator
 from sandbox.store import SandboxStore
 from tests.sandbox.test_emulator import APP_ID, AUTH, BASE, CERT, join_body
-from tests.sandbox.test_token007 import pack
+from tests.sandbox.test_token007 import LIFETIME, pack
 from utils.generate_token import generate_token
 
 
@@ -17,7 +17,7 @@ def agora(tmp_path):
 
 
 def bot_token(uid, version, channel="demo", role="publisher"):
-    return generate_token(APP_ID, CERT, channel, uid, role, 600, version=version).token
+    return generate_token(APP_ID, CERT, channel, uid, role, LIFETIME, version=version).token
 
 
 def join_with(agora, pub_token, sub_token, name="task-1"):
@@ -40,11 +40,19 @@ def test_both_bots_tokens_are_accepted_in_either_format(agora, pub_version, sub_
         ("pubBotToken", bot_token(4000000002, "007"), "another channel or uid"),  # the other bot's
         ("pubBotToken", bot_token(4000000001, "007", channel="other"), "another channel or uid"),
         ("pubBotToken", bot_token(4000000001, "007", role="subscriber"), "lacks the data privilege"),
-        ("pubBotToken", pack(rtc=("demo", "4000000001", {1: 600, 4: 600}), cert="0" * 32), "signature does not match"),
-        ("pubBotToken", pack(rtc=("demo", "4000000001", {1: 600, 4: 600}), app_id="f" * 32), "another App ID"),
-        ("subBotToken", pack(rtc=("demo", "4000000002", {1: 600}), issue_ts=1111111), "token has expired"),
-        ("subBotToken", pack(rtc=("demo", "4000000002", {1: 0}), expire=600), "no explicit lifetime"),
-        ("subBotToken", pack(rtc=("demo", "4000000002", {1: 600}))[:-6], "not base64 of a zlib stream"),
+        (
+            "pubBotToken",
+            pack(rtc=("demo", "4000000001", {1: LIFETIME, 4: LIFETIME}), cert="0" * 32),
+            "signature does not match",
+        ),
+        (
+            "pubBotToken",
+            pack(rtc=("demo", "4000000001", {1: LIFETIME, 4: LIFETIME}), app_id="f" * 32),
+            "another App ID",
+        ),
+        ("subBotToken", pack(rtc=("demo", "4000000002", {1: LIFETIME}), issue_ts=1111111), "token has expired"),
+        ("subBotToken", pack(rtc=("demo", "4000000002", {1: 0}), expire=LIFETIME), "no explicit lifetime"),
+        ("subBotToken", pack(rtc=("demo", "4000000002", {1: LIFETIME}))[:-6], "not base64 of a zlib stream"),
         ("subBotToken", "008" + pack()[3:], "neither 007 nor 006"),
     ],
 )

@@ -13,7 +13,9 @@ CERT = "fedcba9876543210fedcba9876543210"
 
 
 def build(channel="demo", uid=42, role=Role_Publisher, expires=None):
-    return RtcTokenBuilder.buildTokenWithUid(APP_ID, CERT, channel, uid, role, expires or int(time.time()) + 600)
+    return RtcTokenBuilder.buildTokenWithUid(
+        APP_ID, CERT, channel, uid, role, expires or int(time.time()) + 86_400
+    )  # outlives any run of the suite
 
 
 def verify(token, **overrides):

@@ -2,7 +2,7 @@ import pytest
 import requests
 
 from tests.conftest import RTT_BASE
-from utils.make_request import AgoraError, make_request
+from utils.make_request import AgoraError, agora_operation, make_request
 
 URL = f"{RTT_BASE}/agents/A1"
 
@@ -67,3 +67,20 @@ def test_the_credential_never_reaches_the_log(app, agora, caplog):
         make_request("GET", URL, "U0VDUkVUQ1JFRA==")
     assert caplog.records
     assert "U0VDUkVUQ1JFRA==" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "operation"),
+    [
+        ("POST", "/join", "join"),
+        ("GET", "/agents", "list"),
+        ("GET", "/agents/A1", "query"),
+        ("POST", "/agents/A1/leave", "leave"),
+        ("POST", "/agents/A%2F1/update", "update"),
+        ("DELETE", "/agents/A1", "other"),  # 6.x's stop: not a 7.x call
+        ("GET", "/join", "other"),
+        ("POST", "/agents/A1/pause", "other"),
+    ],
+)
+def test_each_call_is_named_for_metrics_by_method_and_url_shape(method, path, operation):
+    assert agora_operation(method, f"{RTT_BASE}{path}") == operation

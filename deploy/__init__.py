@@ -1,0 +1,1 @@
+"""The production shape: deploy/serve runs gunicorn behind nginx (see README, "Deploying")."""
