@@ -38,14 +38,16 @@ def install(app: Flask) -> None:
 
 def _caption_recorder(app: Flask, db_path: str):
     """Caption files go where the service reads them: its CAPTION_STORAGE, else the instance's bucket/ folder."""
-    from api.rtt.transcripts import caption_bucket_dir
+    from api.rtt.transcripts import storage_of
     from sandbox.recording import CaptionRecorder
-    from utils.caption_storage import UnreadableStorage, open_caption_storage
+    from utils.caption_storage import UnreadableStorage
 
-    storage = None
-    if app.config.get("CAPTION_STORAGE"):
+    def storage_for(_agent):
+        if not app.config.get("CAPTION_STORAGE"):
+            return None
         try:
-            storage = open_caption_storage(app.config["CAPTION_STORAGE"], local_root=caption_bucket_dir(app))
+            return storage_of(app)
         except UnreadableStorage:
-            storage = None  # Azure: the emulator accepts the join and writes nothing, as it cannot
-    return CaptionRecorder(db_path, lambda _agent: storage)
+            return None  # Azure: the emulator takes the join and, like the reader, cannot write there
+
+    return CaptionRecorder(db_path, storage_for)

@@ -14,6 +14,7 @@ and is advanced atomically, so two workers never write the same slices at once.
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +30,9 @@ from utils.caption_files import (
     format_slice,
     playlist_name,
 )
-from utils.caption_storage import CaptionStorage
+from utils.caption_storage import CaptionStorage, StorageError
+
+logger = logging.getLogger("sandbox.recording")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS caption_progress (
@@ -75,8 +78,18 @@ class CaptionRecorder:
         storage = self.storage_for(agent)
         if storage is None:
             return 0
-        self._write(storage, agent, caption, duration, done, total, until, ended)
+        try:
+            self._write(storage, agent, caption, duration, done, total, until, ended)
+        except StorageError as exc:
+            # Agora's API goes on when its bucket fails; the slices are tried again next time.
+            logger.warning("sandbox: caption files of %s not written: %s", agent.agent_id, exc.reason)
+            self._rewind(agent.agent_id, done)
+            return 0
         return total - done
+
+    def _rewind(self, agent_id: str, done: int) -> None:
+        with self._file.transaction() as db:
+            db.execute("UPDATE caption_progress SET slices = ?, ended = 0 WHERE agent_id = ?", (done, agent_id))
 
     def _advance(self, agent_id: str, total: int, ended: bool) -> int | None:
         """Claim the slices from the last written one up to `total`: the first to write, or None."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -127,11 +128,14 @@ class FolderStorage(CaptionStorage):
 
     def write(self, key: str, data: bytes, content_type: str) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         # Whole files only: a reader in another worker never sees half a playlist.
-        partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        partial.write_bytes(data)
-        partial.replace(path)
+        partial = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial.write_bytes(data)
+            partial.replace(path)
+        except OSError as exc:
+            raise StorageError(self.vendor, exc.strerror or str(exc)) from None
 
     def delete(self, keys: Iterable[str]) -> int:
         removed = 0
@@ -141,6 +145,8 @@ class FolderStorage(CaptionStorage):
                 removed += 1
             except FileNotFoundError:
                 pass
+            except OSError as exc:
+                raise StorageError(self.vendor, exc.strerror or str(exc)) from None
         return removed
 
 

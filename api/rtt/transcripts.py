@@ -8,13 +8,14 @@ DELETE /api/rtt/transcripts/<taskId>                              its files and 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request, stream_with_context
+from flask import Blueprint, Flask, Response, current_app, request, stream_with_context
 
 from api.errors import ApiError, invalid_field
 from api.policy import api_route
@@ -211,36 +212,42 @@ def _prefix() -> str:
 
 
 def _storage() -> CaptionStorage:
-    """The bucket the server records to, opened once per app (boto3 clients are thread-safe)."""
-    app = current_app
-    storage = app.extensions.get("caption_storage")
-    if storage is not None:
-        return storage
-    config = app.config
-    if not config.get("CAPTION_STORAGE"):
+    """The bucket the server records to, or the error that says why it cannot be read."""
+    if not current_app.config.get("CAPTION_STORAGE"):
         raise ApiError(
             404,
             "no_transcript",
             "No caption storage is configured (CAPTION_STORAGE_VENDOR is not set), so nothing was recorded.",
         )
-    with _STORAGE_LOCK:
-        try:
-            storage = open_caption_storage(config["CAPTION_STORAGE"], local_root=caption_bucket_dir(app))
-        except UnreadableStorage as exc:
-            raise ApiError(
-                501,
-                "storage_not_supported",
-                f"Transcripts cannot be read from {exc.vendor}: the service reads S3 and S3-compatible storage "
-                "(vendors 1 and 11) and Google Cloud Storage (6). The files are in your bucket.",
-            ) from None
-        app.extensions["caption_storage"] = storage
+    try:
+        return storage_of(current_app)
+    except UnreadableStorage as exc:
+        raise ApiError(
+            501,
+            "storage_not_supported",
+            f"Transcripts cannot be read from {exc.vendor}: the service reads S3 and S3-compatible storage "
+            "(vendors 1 and 11) and Google Cloud Storage (6). The files are in your bucket.",
+        ) from None
+
+
+def storage_of(app: Flask) -> CaptionStorage:
+    """The app's one caption storage object (boto3 clients are thread-safe), opened on first use.
+
+    The sandbox writes through it too: what it records is exactly what this module reads.
+    Raises UnreadableStorage for a vendor without an S3 interface.
+    """
+    storage = app.extensions.get("caption_storage")
+    if storage is None:
+        with _STORAGE_LOCK:
+            storage = app.extensions.get("caption_storage")
+            if storage is None:
+                storage = open_caption_storage(app.config["CAPTION_STORAGE"], local_root=caption_bucket_dir(app))
+                app.extensions["caption_storage"] = storage
     return storage
 
 
-def caption_bucket_dir(app) -> str | None:
+def caption_bucket_dir(app: Flask) -> str | None:
     """The sandbox's folder when it stands in for the storage, else None."""
-    import os
-
     if not app.config.get("CAPTION_STORAGE_LOCAL"):
         return None
     return app.config.get("CAPTION_BUCKET_DIR") or os.path.join(app.instance_path, "bucket")

@@ -137,3 +137,15 @@ def test_two_flushes_never_write_a_slice_twice(tmp_path, body):
     clock.advance(21)
     assert recorder.flush(agent, clock()) == 2
     assert recorder.flush(agent, clock()) == 0
+
+
+def test_a_failing_bucket_does_not_fail_agoras_api_and_is_tried_again(tmp_path):
+    app, client, clock = sandbox(tmp_path)
+    task_id = client.post("/api/rtt/start.json", json={"channel": "demo", "recordCaptions": True}).get_json()["taskId"]
+    (tmp_path / "bucket").write_text("a file where the folder should be")
+    clock.advance(21)
+    assert client.post("/api/rtt/query.json", json={"taskId": task_id}).status_code == 200
+    (tmp_path / "bucket").unlink()
+    recorder = app.extensions["sandbox_recorder"]
+    agent = app.extensions["sandbox_store"].get_agent(app.config["APP_ID"], task_id)
+    assert recorder.flush(agent, clock()) == 2  # the slices the failure left unwritten
