@@ -1,4 +1,4 @@
-"""Names and transcripts over real HTTP: gunicorn with 3 workers, the sandbox recording into moto's S3."""
+"""Names and transcripts over real HTTP: gunicorn with 2 workers, the sandbox recording into moto's S3."""
 
 import time
 import uuid
@@ -40,6 +40,7 @@ def recording(tmp_path_factory, moto_s3):
             "CAPTION_STORAGE_SLICE_DURATION": "5",
             "CAPTION_STORAGE_ENDPOINT": moto_s3.url,
         },
+        workers=2,  # enough to cross workers; each one more is seconds of boot on a busy machine
     )
     yield server, s3, bucket
     assert server.stop() == 0, server.log()
