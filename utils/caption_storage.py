@@ -168,7 +168,8 @@ class S3Storage(CaptionStorage):
 
         self.vendor, self.bucket = vendor, bucket
         # botocore's debug lines carry the signed headers, access key id included: never below INFO.
-        for name in ("botocore", "boto3", "urllib3.connectionpool"):
+        # (urllib3's own lines name only the method and path, which hold no key.)
+        for name in ("botocore", "boto3"):
             logger = logging.getLogger(name)
             logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))
         self.client = boto3.session.Session().client(
