@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
-from api.validation import CHANNEL_PUNCTUATION
+from api.validation import CHANNEL_PUNCTUATION, DEFAULT_MAX_IDLE_TIME
 from utils.generate_resource import BOT_UID_MIN
 
 bp = Blueprint("demo", __name__)
@@ -47,6 +47,7 @@ def index() -> str:
         mode=current_app.config["AGORA_MODE"],
         bot_uid_min=BOT_UID_MIN,
         token_seconds=current_app.config["DEMO_TOKEN_SECONDS"],
+        max_idle_time=DEFAULT_MAX_IDLE_TIME,
         channel_pattern=CHANNEL_INPUT_PATTERN,
         languages=PAGE_LANGUAGES,
         sandbox_speakers=_sandbox_speakers(),

@@ -65,7 +65,10 @@ UNMATCHED_ROUTE = "unmatched"  # 404s, 405s: one label, whatever path was asked 
 AGORA_OPERATIONS = frozenset({"join", "query", "leave", "update", "list", "other"})
 AGORA_OUTCOMES = frozenset({"ok", "1xx", "3xx", "4xx", "5xx", "timeout", "connection", "bad_response"})
 START_RESULTS = frozenset({"started", "already_running"})
-NOTIFICATION_OUTCOMES = frozenset({"accepted", "duplicate", "bad_signature", "invalid"})
+# stale: applied to nothing (a 101 after its 102); unknown_agent, ignored: acknowledged only.
+NOTIFICATION_OUTCOMES = frozenset(
+    {"accepted", "duplicate", "bad_signature", "invalid", "stale", "unknown_agent", "ignored"}
+)
 # Agora's eventType for RTT 7.x (agora-rtt-api.md, section 9); any other counts as "other".
 NOTIFICATION_EVENTS = {101: "agent_joined", 102: "agent_left"}
 # End reasons as the registry and Agora word them -> label. Anything else is "other": add new ones here.
@@ -79,6 +82,7 @@ END_REASONS = {
     "rtc connection error": "rtc_connection_error",
     "fatal asr error": "asr_error",
     "fatal translation error": "translation_error",
+    "max_duration": "max_duration",  # MAX_TASK_SECONDS (api/rtt/sweeper.py)
 }
 _METHODS = frozenset({"GET", "POST", "OPTIONS", "HEAD", "DELETE", "PUT", "PATCH"})
 

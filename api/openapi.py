@@ -51,6 +51,7 @@ def build_document(config: Mapping[str, Any]) -> dict[str, Any]:
     paths["/api/rtt/tasks.json"] = {"get": _tasks(secured)}
     paths["/api/rtt/update.json"] = {"post": _update(secured)}
     paths.update(_transcript_paths(secured))
+    paths["/api/rtt/notifications.json"] = {"post": _notifications()}
     paths["/api/openapi.json"] = {
         "get": {
             "operationId": "openapi",
@@ -257,6 +258,32 @@ def _tasks(secured: bool) -> dict[str, Any]:
             "200": _ok("TaskList"),
             **({"401": _error("No valid API key.")} if secured else {}),
             **_common_errors(upstream=True),
+        },
+    }
+
+
+def _notifications() -> dict[str, Any]:
+    signature = {"type": "string", "pattern": "^[0-9A-Fa-f]+$"}
+    return {
+        "operationId": "receiveNotification",
+        "summary": "Called by Agora: a Notifications (NCS) event for Real-Time STT (101 joined, 102 left)",
+        "description": "The URL to enter in Agora Console > Notifications. Enabled when NCS_SECRET is set "
+        "(404 otherwise). No API key: the HMAC of the raw body, keyed with NCS_SECRET, authenticates it "
+        "(`Agora-Signature-V2` SHA256 when present, else `Agora-Signature` SHA1). Each `noticeId` is applied once.",
+        "tags": ["notifications"],
+        "security": [],
+        "parameters": [
+            {"name": "Agora-Signature-V2", "in": "header", "schema": signature, "description": "hex HMAC-SHA256"},
+            {"name": "Agora-Signature", "in": "header", "schema": signature, "description": "hex HMAC-SHA1"},
+        ],
+        "requestBody": _body("Notification"),
+        "responses": {
+            "200": _ok("NotificationReceipt"),
+            "400": _error("The signed body is not a JSON object, or `noticeId`/`eventType`/`payload` is malformed."),
+            "401": _error("Missing or wrong signature (`invalid_signature`)."),
+            "404": _error("Notifications are not enabled (NCS_SECRET is unset)."),
+            "413": _error("The body is larger than MAX_CONTENT_LENGTH."),
+            "500": _error("A bug; logged with the request id."),
         },
     }
 
@@ -555,6 +582,37 @@ _SCHEMAS: dict[str, Any] = {
             "taskId": {"type": "string", "pattern": f"^{validation.TASK_ID}$"},
             "channel": _CHANNEL,
             "builderToken": _IGNORED,
+        },
+    },
+    "Notification": {
+        "type": "object",
+        "required": ["noticeId", "eventType"],
+        "properties": {
+            "sid": {"type": "string", "description": "The agent id"},
+            "noticeId": {"type": "string", "minLength": 1, "maxLength": 128},
+            "productId": {"type": "integer", "examples": [20]},
+            "eventType": {"type": "integer", "examples": [101, 102]},
+            "notifyMs": {"type": "integer"},
+            "payload": {
+                "type": "object",
+                "properties": {
+                    "agent_id": {"type": "string"},
+                    "channel": {"type": "string"},
+                    "start_ts": {"type": "integer"},
+                    "stop_ts": {"type": "integer"},
+                    "status": {"type": "string", "examples": ["STOPPED", "FAILED"]},
+                    "message": {"type": "string", "examples": ["OK", "Idle for too long", "Fatal ASR error"]},
+                },
+            },
+        },
+    },
+    "NotificationReceipt": {
+        "type": "object",
+        "required": ["received", "noticeId", "outcome"],
+        "properties": {
+            "received": {"const": True},
+            "noticeId": {"type": "string"},
+            "outcome": {"enum": ["accepted", "duplicate", "stale", "unknown_agent", "ignored"]},
         },
     },
     "TaskList": {

@@ -404,5 +404,78 @@ def _sandbox_caption_storage(settings: dict[str, Any]) -> None:
     settings["CAPTION_STORAGE_LOCAL"] = local
 
 
+# --- Agora's notifications (NCS) and the task duration cap -----------------------------------
+# NCS_SECRET is the product's Secret from Console > Notifications: a secret, never logged nor
+# returned. Unset, POST /api/rtt/notifications.json answers 404.
+
+NOTIFICATION_DEFAULTS: dict[str, Any] = {
+    "NCS_SECRET": None,
+    # A task older than this many seconds is stopped by the service; None: no cap.
+    "MAX_TASK_SECONDS": None,
+    # How often each worker's sweeper looks for tasks past the cap.
+    "SWEEP_INTERVAL_SECONDS": 10.0,
+    # Sandbox mode: the emulator posts signed 101/102 callbacks to the service (with NCS_SECRET,
+    # or SANDBOX_NCS_SECRET when only this is set), to SANDBOX_NOTIFY_URL or the service's own URL.
+    "SANDBOX_NOTIFICATIONS": False,
+    "SANDBOX_NOTIFY_URL": None,
+    # Deliver every notification twice, and each 101 after its agent's 102: what Agora may do.
+    "SANDBOX_NOTIFY_DUPLICATES": False,
+    "SANDBOX_NOTIFY_REORDER": False,
+}
+# The sandbox's NCS secret: fixed and clearly fake, like its project.
+SANDBOX_NCS_SECRET = "sandbox-ncs-secret-not-a-real-one"
+
+
+def _optional_text(value: Any) -> str | None:
+    text = str(value or "").strip()
+    if any(ch.isspace() for ch in text):
+        raise ValueError("must not contain whitespace")  # never echo it: it is a secret
+    return text or None
+
+
+def _optional_seconds(value: Any) -> int | None:
+    if value is None or str(value).strip() == "":
+        return None
+    return _int_range(1, 2_592_000)(value)
+
+
+def _sweep_interval(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError("must be a number of seconds") from None
+    if not 0.05 <= number <= 600:
+        raise ValueError("must be between 0.05 and 600 seconds")
+    return number
+
+
+def _optional_url(value: Any) -> str | None:
+    text = str(value or "").strip()
+    return _base_url(text) if text else None
+
+
+_PARSERS.update(
+    {
+        "NCS_SECRET": _optional_text,
+        "MAX_TASK_SECONDS": _optional_seconds,
+        "SWEEP_INTERVAL_SECONDS": _sweep_interval,
+        "SANDBOX_NOTIFICATIONS": _bool,
+        "SANDBOX_NOTIFY_URL": _optional_url,
+        "SANDBOX_NOTIFY_DUPLICATES": _bool,
+        "SANDBOX_NOTIFY_REORDER": _bool,
+    }
+)
+DEFAULTS.update(NOTIFICATION_DEFAULTS)
+
+
+def notifications_secret(settings: Mapping[str, Any]) -> str | None:
+    """The secret notifications are signed with: NCS_SECRET, else the sandbox's when it sends them."""
+    if settings.get("NCS_SECRET"):
+        return settings["NCS_SECRET"]
+    if settings.get("AGORA_MODE") == "sandbox" and settings.get("SANDBOX_NOTIFICATIONS"):
+        return SANDBOX_NCS_SECRET
+    return None
+
+
 # Environment variables this service reads; anything else in the environment is ignored.
 ENVIRONMENT_VARIABLES = {"AGORA_MODE", *AGORA_CREDENTIALS, *DEFAULTS}

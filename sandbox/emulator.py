@@ -20,11 +20,11 @@ import re
 import uuid
 from typing import Any
 
-from flask import Flask, Response, after_this_request, jsonify, request
+from flask import Flask, Response, after_this_request, g, jsonify, request
 
 from api.validation import CHANNEL
 from sandbox import rtc_token, token006
-from sandbox.store import BotUidTaken, NameTaken, SandboxStore
+from sandbox.store import LEFT_OK, BotUidTaken, NameTaken, SandboxStore
 from utils.languages import SUPPORTED_LANGUAGES
 
 DELAY_HEADER = "X-Sandbox-Delay"
@@ -53,10 +53,12 @@ def create_emulator(
     customer_id: str,
     customer_secret: str,
     recorder: Any = None,
+    notifier: Any = None,
 ) -> Flask:
     """A WSGI app that answers like api.agora.io for one project and one REST credential pair.
 
     `recorder` (sandbox.recording.CaptionRecorder) writes the caption files of agents that record.
+    `notifier` (sandbox.notifier.Notifier) is told of each join, to post Agora's notifications.
     """
     app = Flask("sandbox.emulator")
 
@@ -89,7 +91,9 @@ def create_emulator(
         if op is None:  # the control routes
             return None
         fault = store.take_fault(op)
-        if fault is not None:
+        if fault is not None and "fail" in fault:
+            g.fail = fault  # the join goes ahead; its agent fails later
+        elif fault is not None:
             response = _fault_response(fault)
             if response is not None:
                 return response
@@ -114,11 +118,15 @@ def create_emulator(
                 max_idle_time=max_idle_time,
                 now=store.clock(),
                 options=options,
+                fail_after=g.fail["after"] if "fail" in g else None,
+                fail_message=g.fail["fail"] if "fail" in g else None,
             )
         except NameTaken:
             raise Rejected(409, f"an agent named {name!r} exists; names are never reused", "Conflict") from None
         except BotUidTaken:
             raise Rejected(409, "rtcConfig.pubBotUid is already used by an agent in this channel", "Conflict") from None
+        if notifier is not None:
+            notifier.joined(agent)
         return jsonify(agent_id=agent.agent_id, create_ts=int(agent.create_ts), status=agent.status(store.clock()))
 
     @app.get(f"{PREFIX}/agents/<agent_id>")
@@ -136,7 +144,7 @@ def create_emulator(
 
     @app.post(f"{PREFIX}/agents/<agent_id>/leave")
     def leave(app_id: str, agent_id: str) -> Response:
-        if not store.stop_agent(app_id, agent_id, "stopped by leave", store.clock()):
+        if not store.stop_agent(app_id, agent_id, LEFT_OK, store.clock()):
             raise Rejected(404, f"agent {agent_id} is not running", "TaskNotFound")
         record(store.get_agent(app_id, agent_id))  # the last slice and #EXT-X-ENDLIST
         return Response(status=200)  # Agora documents no body for leave
@@ -198,7 +206,9 @@ def create_emulator(
 def parse_fault(body: Any) -> tuple[str, dict[str, Any], int]:
     """{"op": "join"|"query"|"leave"|"update"|"list"|"any", "count": n, and one of
     "status" (+ "body", "headers", or "echo": the request body quoted in the error), "hang", "delay",
-    "malformed", "disconnect"}."""
+    "malformed", "disconnect", or "fail" (op "join": the join works and its agent ends `after`
+    seconds later, default 1.5, with this message: "Fatal ASR error" and the like fail it,
+    "Idle for too long" stops it)}."""
     if not isinstance(body, dict):
         raise Rejected(400, "a fault is a JSON object", "InvalidParameter")
     op = body.get("op", "any")
@@ -208,7 +218,16 @@ def parse_fault(body: Any) -> tuple[str, dict[str, Any], int]:
     if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 1000:
         raise Rejected(400, "count must be an integer from 1 to 1000", "InvalidParameter")
     spec: dict[str, Any] = {}
-    if "status" in body:
+    if "fail" in body:
+        message, after = body["fail"], body.get("after", 1.5)
+        if op != "join":
+            raise Rejected(400, 'a "fail" fault is for op "join": it makes the joined agent fail', "InvalidParameter")
+        if not isinstance(message, str) or not 1 <= len(message) <= 200:
+            raise Rejected(400, "fail is the message the agent ends with, such as Fatal ASR error", "InvalidParameter")
+        if isinstance(after, bool) or not isinstance(after, (int, float)) or not 0 <= after <= HANG_SECONDS:
+            raise Rejected(400, "after is seconds from the join, 0 to 3600", "InvalidParameter")
+        spec = {"fail": message, "after": float(after)}
+    elif "status" in body:
         status = body["status"]
         if not isinstance(status, int) or not 200 <= status <= 599:
             raise Rejected(400, "status must be an HTTP status", "InvalidParameter")
@@ -226,7 +245,7 @@ def parse_fault(body: Any) -> tuple[str, dict[str, Any], int]:
     elif body.get("disconnect"):
         spec = {"disconnect": True}
     else:
-        raise Rejected(400, "give one of status, hang, delay, malformed or disconnect", "InvalidParameter")
+        raise Rejected(400, "give one of status, hang, delay, malformed, disconnect or fail", "InvalidParameter")
     return op, spec, count
 
 

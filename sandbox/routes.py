@@ -85,7 +85,11 @@ def _stream(
             now = time.monotonic()
             agent = store.get_agent(app_id, task_id)
             if agent is None or agent.is_stopped(store.clock()):
-                status = {"status": "STOPPED", "message": agent.stop_message(store.clock()) if agent else None}
+                now = store.clock()
+                status = {
+                    "status": agent.status(now) if agent else "STOPPED",
+                    "message": agent.stop_message(now) if agent else None,
+                }
                 yield f"event: end\ndata: {json.dumps(status)}\n\n"
                 return
             if now - last_touch >= TOUCH_EVERY:

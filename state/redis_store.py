@@ -3,6 +3,7 @@
 Keys, under one prefix:
   task:<id>        the task as JSON (an ended one expires after ENDED_TASK_SECONDS)
   channel:<name>   the id of the channel's running task
+  ended:<name>     the id of the channel's task that ended last (expires with it)
   claim:<name>     who is starting a task in the channel; expires with the lease (PX)
   pending          sorted set: channels claimed and not yet finished, scored by claim time
   running          set of running task ids
@@ -72,7 +73,8 @@ redis.call('ZREM', KEYS[3], ARGV[3])
 return ARGV[5]
 """
 
-# KEYS: task, running, channel prefix is ARGV[1]. ARGV: channel prefix, task id, status, reason, at, keep seconds.
+# KEYS: task, running. ARGV: channel prefix, task id, status, reason, at, keep seconds, ended prefix,
+# task prefix.
 _END = """
 local text = redis.call('GET', KEYS[1])
 if not text then return false end
@@ -86,6 +88,13 @@ redis.call('SET', KEYS[1], ended, 'EX', ARGV[6])
 redis.call('SREM', KEYS[2], ARGV[2])
 local channel = ARGV[1] .. task['channel']
 if redis.call('GET', channel) == ARGV[2] then redis.call('DEL', channel) end
+-- the channel's last ended task: by end time, as events may be applied out of order
+local last_key = ARGV[7] .. task['channel']
+local last = redis.call('GET', last_key)
+local last_text = last and redis.call('GET', ARGV[8] .. last)
+if not last_text or (cjson.decode(last_text)['ended_ts'] or 0) <= task['ended_ts'] then
+  redis.call('SET', last_key, ARGV[2], 'EX', ARGV[6])
+end
 return ended
 """
 
@@ -223,11 +232,25 @@ class RedisStore(Store):
         task = self.get_task(task_id.decode()) if task_id else None
         return task if task is not None and not task.ended else None
 
+    def last_ended_task(self, channel: str) -> Task | None:
+        task_id = self.redis.get(self._key("ended", channel))
+        task = self.get_task(task_id.decode()) if task_id else None
+        return task if task is not None and task.ended else None
+
     def end_task(self, task_id: str, *, status: str, reason: str, at: float) -> Task | None:
         text = self._end(
             keys=[self._key("task", task_id), self._key("running")],
             # Milliseconds: Lua's JSON keeps 14 significant digits, which a unix time in ms fits.
-            args=[self._key("channel", ""), task_id, status, reason, round(at, 3), ENDED_TASK_SECONDS],
+            args=[
+                self._key("channel", ""),
+                task_id,
+                status,
+                reason,
+                round(at, 3),
+                ENDED_TASK_SECONDS,
+                self._key("ended", ""),
+                self._key("task", ""),
+            ],
         )
         if not text:
             return None

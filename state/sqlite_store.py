@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from state.sqlite_file import SqliteFile
 from state.store import ENDED_TASK_SECONDS, Claim, Store, Task
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 2  # 2: tasks_channel, for last_ended_task
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
     task_id  TEXT PRIMARY KEY,
@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS tasks (
     ended_ts REAL
 );
 CREATE INDEX IF NOT EXISTS tasks_running ON tasks (running);
+CREATE INDEX IF NOT EXISTS tasks_channel ON tasks (channel, ended_ts);
 CREATE TABLE IF NOT EXISTS channels (channel TEXT PRIMARY KEY, task_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS claims (
     channel    TEXT PRIMARY KEY,
@@ -28,7 +29,6 @@ CREATE TABLE IF NOT EXISTS claims (
 CREATE TABLE IF NOT EXISTS sightings (key TEXT PRIMARY KEY, expires_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS sequences (key TEXT PRIMARY KEY, value INTEGER NOT NULL, expires_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, expires_at REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS tasks_channel ON tasks (channel);
 CREATE TABLE IF NOT EXISTS speakers (
     channel    TEXT NOT NULL,
     uid        INTEGER NOT NULL,
@@ -108,6 +108,16 @@ class SqliteStore(Store):
 
     def task_for_channel(self, channel: str) -> Task | None:
         return self._running_in(self._file.connection(), channel)
+
+    def last_ended_task(self, channel: str) -> Task | None:
+        row = (
+            self._file.connection()
+            .execute(
+                "SELECT data FROM tasks WHERE channel = ? AND running = 0 ORDER BY ended_ts DESC LIMIT 1", (channel,)
+            )
+            .fetchone()
+        )
+        return Task.from_json(row["data"]) if row else None
 
     def end_task(self, task_id: str, *, status: str, reason: str, at: float) -> Task | None:
         with self._file.transaction() as db:

@@ -101,6 +101,10 @@ class Store(ABC):
         """The running task of `channel`, or None."""
 
     @abstractmethod
+    def last_ended_task(self, channel: str) -> Task | None:
+        """The task of `channel` that ended last (while it is kept), or None: why captions there stopped."""
+
+    @abstractmethod
     def end_task(self, task_id: str, *, status: str, reason: str, at: float) -> Task | None:
         """Mark a task ended and free its channel. An ended task stays as it ended; None if unknown."""
 

@@ -40,13 +40,19 @@ class Target:
     task: Task | None
 
 
-def target_of(body: dict[str, Any]) -> Target:
-    """`taskId` if given, else the running task of `channel`; 404 task_not_found for a channel without one."""
+def target_of(body: dict[str, Any], *, ended_too: bool = False) -> Target:
+    """`taskId` if given, else the running task of `channel`; 404 task_not_found for a channel without one.
+
+    `ended_too` (query): a channel without a running task means the one that ended there last,
+    so that a page can learn why its captions stopped.
+    """
     channel = channel_field(body) if "channel" in body else None  # checked even beside a taskId
     if "taskId" in body or channel is None:
         task_id = task_id_field(body)  # names taskId when both are missing
         return Target(task_id, store().get_task(task_id))
     task = store().task_for_channel(channel)
+    if task is None and ended_too:
+        task = store().last_ended_task(channel)
     if task is None:
         raise ApiError(
             404, "task_not_found", f"No transcription task is running in channel {channel!r}.", field="channel"
@@ -54,9 +60,12 @@ def target_of(body: dict[str, Any]) -> Target:
     return Target(task.task_id, task)
 
 
-def end_task(task_id: str, *, status: str, reason: str) -> Task | None:
-    """End the task in the registry (its channel is free) and count it, once, whichever worker ends it."""
-    at = time.time()
+def end_task(task_id: str, *, status: str, reason: str, at: float | None = None) -> Task | None:
+    """End the task in the registry (its channel is free) and count it, once, whichever worker ends it.
+
+    `at` is when it ended, if not now: a notification's own stop_ts.
+    """
+    at = time.time() if at is None else round(at, 3)
     task = store().end_task(task_id, status=status, reason=reason, at=at)
     # The store answers the ended task whether this call ended it or an earlier one did: only
     # this call's own end time (kept to the millisecond) says it was this one.

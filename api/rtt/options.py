@@ -231,7 +231,13 @@ def caption_config(config: Mapping[str, Any]) -> dict[str, Any]:
 
 # -- secrets in Agora's answers ------------------------------------------------------------------
 
-SECRET_SETTINGS = ("APP_CERTIFICATE", "CUSTOMER_SECRET", "CAPTION_STORAGE_ACCESS_KEY", "CAPTION_STORAGE_SECRET_KEY")
+SECRET_SETTINGS = (
+    "APP_CERTIFICATE",
+    "CUSTOMER_SECRET",
+    "NCS_SECRET",
+    "CAPTION_STORAGE_ACCESS_KEY",
+    "CAPTION_STORAGE_SECRET_KEY",
+)
 _REDACTED = "[redacted]"
 # A secret cut short by a length limit still gives its first characters away.
 _SHORTEST_TELLING_PREFIX = 4

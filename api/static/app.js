@@ -3,6 +3,7 @@
 // Server-Sent Events, since nobody can join a real call offline.
 
 import { CaptionBoard, loadCaptionDecoder } from "./captions.js";
+import { whyCaptionsEnded } from "./ended.js";
 import { LanguagePanel } from "./languages.js";
 import { TokenRenewal } from "./renewal.js";
 import { TranscriptPanel } from "./transcript.js";
@@ -11,6 +12,8 @@ const page = document.body.dataset;
 const MODE = page.mode; // "sandbox" or "live"
 const BOT_UID_MIN = Number(page.botUidMin); // transcription bots' uids start here
 const TOKEN_SECONDS = Number(page.tokenSeconds); // the token lifetime the server advertises
+const MAX_IDLE_TIME = Number(page.maxIdleTime); // the server's default, which the page's starts use
+const POLL_MS = 3_000; // how soon the page learns that Agora ended the task (the registry knows at once)
 const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
 
 const ui = {
@@ -305,7 +308,7 @@ async function startCaptions() {
     state.task = task;
     state.botUids = new Set([task.pubBotUid, task.subBotUid]);
     if (MODE === "sandbox") openSandboxStream(task);
-    state.poll = setInterval(checkTask, 10_000);
+    state.poll = setInterval(checkTask, POLL_MS);
     setPhase("captioning", `Captions on (${languages.describe()}). Waiting for speech…`);
     refreshNames();
     transcript.captionsStarted();
@@ -347,7 +350,7 @@ async function checkTask() {
   try {
     const task = await api("/api/rtt/query.json", { taskId: state.task.taskId });
     if (task.status === "STOPPED" || task.status === "FAILED") {
-      endCaptions(`Captions ended by Agora: ${task.message || task.status}.`);
+      endCaptions(whyCaptionsEnded(task.status, task.endedReason || task.message, MAX_IDLE_TIME));
     }
   } catch (error) {
     if (error.code === "task_not_found") endCaptions("Captions ended: the task is gone.");
@@ -393,7 +396,7 @@ function openSandboxStream(task) {
   };
   stream.addEventListener("end", (event) => {
     const info = JSON.parse(event.data);
-    if (state.phase === "captioning") endCaptions(`Captions ended: ${info.message || info.status}.`);
+    if (state.phase === "captioning") endCaptions(whyCaptionsEnded(info.status, info.message, MAX_IDLE_TIME));
   });
   stream.onerror = () => {
     if (state.stream !== stream || state.phase !== "captioning") return;

@@ -231,3 +231,26 @@ def test_forgetting_a_tasks_names_says_how_many_went(store):
     assert store.task_speakers("T1") == {}
     assert store.forget_task_speakers("T1") == 0
     assert store.task_speakers("T2") == {1001: "Ana"}
+
+
+def test_the_last_ended_task_of_a_channel_says_why_it_ended(store):
+    assert store.last_ended_task("demo") is None
+    store.record_task(task("FIRST"))
+    assert store.last_ended_task("demo") is None  # running is not ended
+    store.end_task("FIRST", status="STOPPED", reason="Idle for too long", at=NOW + 10)
+    store.record_task(task("SECOND"))
+    store.end_task("SECOND", status="FAILED", reason="Fatal ASR error", at=NOW + 20)
+    last = store.last_ended_task("demo")
+    assert (last.task_id, last.status, last.end_reason) == ("SECOND", "FAILED", "Fatal ASR error")
+    assert store.last_ended_task("other") is None
+
+
+def test_the_last_ended_task_goes_by_end_time_not_by_arrival(store):
+    store.record_task(task("OLD", "demo"))
+    store.record_task(task("ADOPTED", "elsewhere"))
+    store.end_task("OLD", status="STOPPED", reason="stopped", at=NOW + 50)
+    # An older agent's end, applied late (an out-of-order notification), is not the latest.
+    late = task("LATE", "demo")
+    store.record_task(late)
+    store.end_task("LATE", status="STOPPED", reason="late", at=NOW + 5)
+    assert store.last_ended_task("demo").task_id == "OLD"
