@@ -66,6 +66,12 @@ def test_names_in_captions_and_people_and_the_recorded_transcript_downloads(page
     assert speakers == {"Ana", "Ben"}
     assert [item.inner_text().strip() for item in people.locator("li").all()] == ["Zoe (you)", "Ana", "Ben"]
     page.screenshot(path=ARTIFACTS / "transcript-names.png", full_page=True)
+    # The page's stream runs a little ahead of the files' clock (it starts at the first word):
+    # one more line, and Ben's is surely in the recording too.
+    page.wait_for_function(
+        """() => document.querySelectorAll('[data-testid="captions"] .caption[data-final="true"]').length >= 3""",
+        timeout=15_000,
+    )
 
     with page.expect_response("**/api/rtt/stop.json"):
         page.get_by_test_id("stop-captions").click()
