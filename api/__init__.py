@@ -23,7 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # keep the documented field order
 
     from api import demo, edge, errors, health, metrics, openapi, request_id, security, static_versions, tokens
-    from api.rtt import notifications, query, start, stop, sweeper, tasks, update
+    from api.rtt import notifications, query, speakers, start, stop, sweeper, tasks, transcripts, update
     from api.rtt.upstream_slots import UpstreamSlots
     from state import open_store
     from utils.make_request import build_session
@@ -40,6 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Every route module; each declares its own policy (rate limit, API key, CORS): api.policy.
     routes = [demo, health, metrics, openapi, tokens, start, query, stop, tasks, update]
     routes.append(notifications)  # Agora's NCS callback: its HMAC alone authenticates it
+    routes += [speakers, transcripts]  # names and transcripts (api/rtt/transcripts.py)
     security.init_app(app, routes)
     static_versions.init_app(app)  # ?v=<digest> on static URLs: safe to cache for a year
     sweeper.init_app(app)  # MAX_TASK_SECONDS: stops tasks past the cap, in the background

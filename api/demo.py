@@ -51,6 +51,7 @@ def index() -> str:
         channel_pattern=CHANNEL_INPUT_PATTERN,
         languages=PAGE_LANGUAGES,
         sandbox_speakers=_sandbox_speakers(),
+        can_record=bool(current_app.config.get("CAPTION_STORAGE")),  # recordCaptions has somewhere to go
     )
 
 

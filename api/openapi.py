@@ -50,6 +50,7 @@ def build_document(config: Mapping[str, Any]) -> dict[str, Any]:
         }
     paths["/api/rtt/tasks.json"] = {"get": _tasks(secured)}
     paths["/api/rtt/update.json"] = {"post": _update(secured)}
+    paths.update(_transcript_paths(secured))
     paths["/api/rtt/notifications.json"] = {"post": _notifications()}
     paths["/api/openapi.json"] = {
         "get": {
@@ -432,8 +433,16 @@ def _token_schemas(default_version: str) -> dict[str, Any]:
                     "pattern": f"^{validation.CHANNEL}$",
                     "description": validation.RTM_USER_ID_RULE + '. Default: the uid as a decimal string. Needs "rtm"',
                 },
+                "name": {
+                    "type": "string",
+                    "pattern": f"^{validation.SPEAKER_NAME}$",
+                    "description": validation.SPEAKER_NAME_RULE + ". Shown in captions and transcripts; needs a uid",
+                },
             },
-            "allOf": [rtm_rule],
+            "allOf": [
+                rtm_rule,
+                {"if": {"required": ["name"]}, "then": {"properties": {"uid": {"not": {"enum": [0, "0"]}}}}},
+            ],
             "dependentSchemas": {
                 "rtmUserId": {"required": ["services"], "properties": {"services": {"contains": {"const": "rtm"}}}}
             },
@@ -455,6 +464,7 @@ def _token_schemas(default_version: str) -> dict[str, Any]:
                     "description": "The token's services (007 only)",
                 },
                 "rtmUserId": {"type": "string", "description": "Signaling's user id in the token (with rtm)"},
+                "name": {"type": "string", "description": "The speaker's name, trimmed (when one was given)"},
             },
         },
     }
@@ -647,3 +657,182 @@ _SCHEMAS: dict[str, Any] = {
         "properties": {"taskId": {"type": "string"}, "status": {"type": "string"}, "channel": {"type": "string"}},
     },
 }
+
+
+# -- speaker names and transcripts (api/rtt/speakers.py, api/rtt/transcripts.py) ----------------
+
+_CHANNEL_QUERY = {"name": "channel", "in": "query", "required": True, "schema": _CHANNEL}
+_TASK_ID_SCHEMA = {"type": "string", "pattern": f"^{validation.TASK_ID}$"}
+_TRANSCRIPT_ERRORS = {
+    "404": _error("`task_not_found`, or `no_transcript` (the task did not record, or has no such language)."),
+    "501": _error("`storage_not_supported`: the storage vendor (Azure) cannot be read back."),
+    "502": _error("`storage_unavailable`: the storage failed, with its reason (never a key)."),
+}
+
+
+def _transcript_paths(secured: bool) -> dict[str, Any]:
+    unauthorized = {"401": _error("No valid API key.")} if secured else {}
+    errors = {**unauthorized, **_common_errors(upstream=False)}
+    text = {"schema": {"type": "string"}}
+    return {
+        "/api/rtt/speakers.json": {
+            "get": {
+                "operationId": "speakers",
+                "summary": "The names given with the channel's tokens: {uid: name}",
+                "tags": ["rtt"],
+                "parameters": [_CHANNEL_QUERY],
+                "responses": {
+                    "200": {
+                        "description": "uid (as a string) -> name",
+                        "headers": _REQUEST_ID_HEADER,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "propertyNames": {"pattern": f"^({validation.UID_STRING})$"},
+                                    "additionalProperties": {"type": "string"},
+                                }
+                            }
+                        },
+                    },
+                    **errors,
+                },
+            }
+        },
+        "/api/rtt/transcripts.json": {
+            "get": {
+                "operationId": "listTranscripts",
+                "summary": "A channel's tasks, their languages, and whether each transcript is partial or complete",
+                "tags": ["rtt"],
+                "parameters": [_CHANNEL_QUERY],
+                "responses": {"200": _ok("TranscriptList"), **errors, **_TRANSCRIPT_ERRORS},
+            }
+        },
+        "/api/rtt/transcripts/{transcript}": {
+            "get": {
+                "operationId": "transcript",
+                "summary": "A task's transcript as WebVTT, SRT, text or JSON, streamed",
+                "tags": ["rtt"],
+                "parameters": [
+                    {
+                        "name": "transcript",
+                        "in": "path",
+                        "required": True,
+                        "description": "<taskId>.vtt, .srt, .txt or .json",
+                        "schema": {"type": "string", "pattern": f"^{validation.TASK_ID}\\.(vtt|srt|txt|json)$"},
+                    },
+                    {
+                        "name": "lang",
+                        "in": "query",
+                        "required": False,
+                        "description": "One track (a spoken language or a translation); default: every spoken one",
+                        "schema": {"type": "string", "pattern": "^[A-Za-z0-9-]{2,32}$"},
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The transcript; X-Transcript-State says partial or complete",
+                        "headers": {
+                            **_REQUEST_ID_HEADER,
+                            "X-Transcript-State": {"schema": {"enum": ["partial", "complete"]}},
+                        },
+                        "content": {
+                            "text/vtt": text,
+                            "application/x-subrip": text,
+                            "text/plain": text,
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Transcript"}},
+                        },
+                    },
+                    **errors,
+                    **_TRANSCRIPT_ERRORS,
+                },
+            },
+            "delete": {
+                "operationId": "deleteTranscript",
+                "summary": "Delete an ended task's caption files and the names kept with it",
+                "tags": ["rtt"],
+                "parameters": [
+                    {
+                        "name": "transcript",
+                        "in": "path",
+                        "required": True,
+                        "description": "The taskId",
+                        "schema": _TASK_ID_SCHEMA,
+                    }
+                ],
+                "responses": {
+                    "200": _ok("TranscriptDeleted"),
+                    "409": _error("`task_running`: stop the task first."),
+                    **errors,
+                    **_TRANSCRIPT_ERRORS,
+                },
+            },
+        },
+    }
+
+
+_SECONDS = {"type": "number", "minimum": 0}
+_SCHEMAS.update(
+    {
+        "Transcript": {
+            "type": "object",
+            "required": ["taskId", "channel", "language", "languages", "state", "createTs", "cues"],
+            "properties": {
+                "taskId": {"type": "string"},
+                "channel": {"type": "string"},
+                "language": {"type": ["string", "null"], "description": "The lang asked for, or null: all spoken"},
+                "languages": {"type": "array", "items": {"type": "string"}},
+                "state": {"enum": ["partial", "complete"]},
+                "createTs": {"type": "integer"},
+                "cues": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["start", "end", "uid", "name", "text", "language"],
+                        "properties": {
+                            "start": {**_SECONDS, "description": "Seconds from the task's start"},
+                            "end": _SECONDS,
+                            "uid": {"type": ["integer", "null"]},
+                            "name": {"type": ["string", "null"]},
+                            "text": {"type": "string"},
+                            "language": {"type": ["string", "null"]},
+                        },
+                    },
+                },
+            },
+        },
+        "TranscriptList": {
+            "type": "object",
+            "required": ["channel", "tasks"],
+            "properties": {
+                "channel": {"type": "string"},
+                "tasks": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["taskId", "status", "createTs", "recordsCaptions", "languages", "transcript"],
+                        "properties": {
+                            "taskId": {"type": "string"},
+                            "status": {"type": "string"},
+                            "createTs": {"type": "integer"},
+                            "endedTs": {"type": ["number", "null"]},
+                            "recordsCaptions": {"type": "boolean"},
+                            "languages": {"type": "array", "items": {"type": "string"}},
+                            "translations": {"type": "array", "items": {"type": "string"}},
+                            "transcript": {"enum": ["partial", "complete", None]},
+                        },
+                    },
+                },
+            },
+        },
+        "TranscriptDeleted": {
+            "type": "object",
+            "required": ["taskId", "deletedObjects", "forgottenNames"],
+            "properties": {
+                "taskId": {"type": "string"},
+                "deletedObjects": {"type": "integer", "minimum": 0},
+                "forgottenNames": {"type": "integer", "minimum": 0},
+            },
+        },
+    }
+)

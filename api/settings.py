@@ -80,6 +80,7 @@ def load_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | Non
     else:
         _check_credentials(settings, problems)
     settings["CAPTION_STORAGE"] = caption_storage(settings, problems)
+    _sandbox_caption_storage(settings)
     if problems:
         raise ConfigError("; ".join(problems))
     return settings
@@ -366,6 +367,41 @@ def caption_storage(settings: Mapping[str, Any], problems: list[str]) -> dict[st
 
 
 DEFAULTS.update(CAPTION_STORAGE_DEFAULTS)
+
+
+# --- Transcripts: the caption files read back (api/rtt/transcripts.py) --------------------------
+
+# Without CAPTION_STORAGE_*, the sandbox records into a folder of the instance directory
+# (its embedded "bucket"), so that recordCaptions and transcripts work with zero configuration.
+# The keys below are placeholders the emulator's checks accept; nothing ever uses them.
+SANDBOX_CAPTION_STORAGE: dict[str, Any] = {
+    "sliceDuration": 10,
+    "storage": {
+        "vendor": 1,
+        "region": 0,
+        "bucket": "sandbox-bucket",
+        "accessKey": "sandbox-access-key",
+        "secretKey": "sandbox-secret-key",
+        "fileNamePrefix": ["captions"],
+    },
+}
+DEFAULTS.update(
+    {
+        # Files still arrive this long after an agent leaves (Agora's backup path): until then a
+        # transcript is "partial".
+        "TRANSCRIPT_GRACE_SECONDS": 300,
+        "CAPTION_BUCKET_DIR": None,  # None: bucket/ in the instance folder (sandbox without storage)
+    }
+)
+_PARSERS["TRANSCRIPT_GRACE_SECONDS"] = _int_range(0, 86_400)
+
+
+def _sandbox_caption_storage(settings: dict[str, Any]) -> None:
+    """CAPTION_STORAGE_LOCAL: whether the sandbox's folder stands in for the storage (never set from outside)."""
+    local = settings["AGORA_MODE"] == "sandbox" and settings["CAPTION_STORAGE"] is None
+    if local:
+        settings["CAPTION_STORAGE"] = SANDBOX_CAPTION_STORAGE
+    settings["CAPTION_STORAGE_LOCAL"] = local
 
 
 # --- Agora's notifications (NCS) and the task duration cap -----------------------------------

@@ -14,6 +14,7 @@ from api.validation import (
     role_field,
     rtm_user_id_field,
     services_field,
+    speaker_name_field,
     token_version_field,
     uid_field,
 )
@@ -36,6 +37,7 @@ def post() -> Response:
     version = token_version_field(body, current_app.config["TOKEN_VERSION"])
     services = services_field(body, version)
     rtm_user_id = rtm_user_id_field(body, services, uid)
+    name = speaker_name_field(body, uid)
 
     generated = handle_generate_token(channel, role, uid, expire_time, version=version, rtm_user_id=rtm_user_id)
     answer: dict[str, Any] = {
@@ -51,6 +53,11 @@ def post() -> Response:
         answer["services"] = services
     if rtm_user_id is not None:
         answer["rtmUserId"] = rtm_user_id
+    if name is not None:  # captions and transcripts show it instead of the uid
+        from api.rtt.speakers import remember_speaker
+
+        remember_speaker(channel, uid, name, expire_time)
+        answer["name"] = name
     return send_successful_response(answer)
 
 

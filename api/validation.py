@@ -143,6 +143,32 @@ def rtm_user_id_field(body: dict[str, Any], services: list[str], uid: int) -> st
     return value
 
 
+MAX_SPEAKER_NAME = 64
+SPEAKER_NAME_RULE = f"name must be 1-{MAX_SPEAKER_NAME} characters after trimming spaces, without control characters"
+# The spaces trimmed: JavaScript's \s without its control characters, so that the OpenAPI
+# document's pattern (ECMA-262) and this check draw the same line. Controls are refused anywhere.
+_NAME_SPACES = "\\u0020\\u00a0\\u1680\\u2000-\\u200a\\u202f\\u205f\\u3000\\ufeff"
+_NAME_CONTROLS = "\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029"
+SPEAKER_NAME = (
+    f"[{_NAME_SPACES}]*[^{_NAME_SPACES}{_NAME_CONTROLS}]"
+    f"(?:[^{_NAME_CONTROLS}]{{0,{MAX_SPEAKER_NAME - 2}}}[^{_NAME_SPACES}{_NAME_CONTROLS}])?[{_NAME_SPACES}]*"
+)
+_SPEAKER_NAME = re.compile(SPEAKER_NAME)
+_SPACES = re.compile(f"^[{_NAME_SPACES}]+|[{_NAME_SPACES}]+$")
+
+
+def speaker_name_field(body: dict[str, Any], uid: int) -> str | None:
+    """Optional `name`: how the user appears in captions and transcripts, instead of their uid."""
+    value = body.get("name", _MISSING)
+    if value is _MISSING:
+        return None
+    if not isinstance(value, str) or not _SPEAKER_NAME.fullmatch(value):
+        raise invalid_field("name", SPEAKER_NAME_RULE)
+    if uid == 0:
+        raise invalid_field("name", "name needs a uid other than 0: a token for any uid cannot say whose name it is")
+    return _SPACES.sub("", value)
+
+
 def max_idle_time_field(body: dict[str, Any]) -> int:
     return _int_field(body, "maxIdleTime", DEFAULT_MAX_IDLE_TIME, MAX_IDLE_TIME_RANGE, "seconds")
 

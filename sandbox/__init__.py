@@ -18,6 +18,7 @@ def install(app: Flask) -> None:
     config = app.config
     path = config["SANDBOX_DB"] or os.path.join(app.instance_path, "sandbox.sqlite3")
     store = SandboxStore(path)
+    recorder = _caption_recorder(app, path)
     notifier = _notifier(app, store)
     emulator = create_emulator(
         store,
@@ -25,15 +26,34 @@ def install(app: Flask) -> None:
         app_certificate=config["APP_CERTIFICATE"],
         customer_id=config["CUSTOMER_ID"],
         customer_secret=config["CUSTOMER_SECRET"],
+        recorder=recorder,
         notifier=notifier,
     )
     app.extensions["sandbox_store"] = store
+    app.extensions["sandbox_recorder"] = recorder
     app.extensions["agora_session"].mount(config["AGORA_API_BASE_URL"] + "/", SandboxAdapter(emulator))
 
     from sandbox.routes import bp
 
     app.register_blueprint(bp)
     app.logger.warning(describe_mode(config))
+
+
+def _caption_recorder(app: Flask, db_path: str):
+    """Caption files go where the service reads them: its CAPTION_STORAGE, else the instance's bucket/ folder."""
+    from api.rtt.transcripts import storage_of
+    from sandbox.recording import CaptionRecorder
+    from utils.caption_storage import UnreadableStorage
+
+    def storage_for(_agent):
+        if not app.config.get("CAPTION_STORAGE"):
+            return None
+        try:
+            return storage_of(app)
+        except UnreadableStorage:
+            return None  # Azure: the emulator takes the join and, like the reader, cannot write there
+
+    return CaptionRecorder(db_path, storage_for)
 
 
 def _notifier(app: Flask, store: SandboxStore) -> Notifier | None:

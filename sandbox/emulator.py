@@ -52,13 +52,20 @@ def create_emulator(
     app_certificate: str,
     customer_id: str,
     customer_secret: str,
+    recorder: Any = None,
     notifier: Any = None,
 ) -> Flask:
     """A WSGI app that answers like api.agora.io for one project and one REST credential pair.
 
+    `recorder` (sandbox.recording.CaptionRecorder) writes the caption files of agents that record.
     `notifier` (sandbox.notifier.Notifier) is told of each join, to post Agora's notifications.
     """
     app = Flask("sandbox.emulator")
+
+    def record(agent) -> None:
+        if recorder is not None and agent is not None:
+            recorder.flush(agent, store.clock())
+
     expected_credential = base64.b64encode(f"{customer_id}:{customer_secret}".encode()).decode()
 
     @app.after_request
@@ -126,6 +133,7 @@ def create_emulator(
     def query(app_id: str, agent_id: str) -> Response:
         agent = _agent_or_404(store, app_id, agent_id)
         now = store.clock()
+        record(agent)
         answer = {
             "message": agent.stop_message(now) or "ok",
             "agent_id": agent.agent_id,
@@ -138,6 +146,7 @@ def create_emulator(
     def leave(app_id: str, agent_id: str) -> Response:
         if not store.stop_agent(app_id, agent_id, LEFT_OK, store.clock()):
             raise Rejected(404, f"agent {agent_id} is not running", "TaskNotFound")
+        record(store.get_agent(app_id, agent_id))  # the last slice and #EXT-X-ENDLIST
         return Response(status=200)  # Agora documents no body for leave
 
     @app.post(f"{PREFIX}/agents/<agent_id>/update")
@@ -169,6 +178,8 @@ def create_emulator(
     def list_agents(app_id: str) -> Response:
         now = store.clock()
         agents = store.list_agents(app_id, request.args.get("channel"))
+        for agent in agents:
+            record(agent)
         limit = min(max(request.args.get("limit", 20, type=int), 1), 100)
         items = [{"agent_id": a.agent_id, "start_ts": int(a.create_ts), "status": a.status(now)} for a in agents]
         return jsonify(
@@ -505,7 +516,7 @@ def _check_caption_config(caption: Any, body: dict[str, Any]) -> dict[str, Any]:
         endpoint = extension.get("endpoint") if isinstance(extension, dict) else None
         if not isinstance(endpoint, str) or not re.match(r"https?://[^/\s]+", endpoint):
             raise _schema("captionConfig.extensionParams.endpoint (a full URL) is required for vendor 11")
-    # Kept without the keys: the sandbox records no files, and its state is readable by tests.
+    # Kept without the keys (its state is readable by tests): the files go where the service reads them.
     return {"sliceDuration": slice_duration, "vendor": vendor, "bucket": storage["bucket"], "fileNamePrefix": prefix}
 
 

@@ -53,7 +53,7 @@ def captions(task_id: str) -> Response:
         raise ApiError(404, "task_not_found", f"No transcription task {task_id} in the sandbox.", field="taskId")
     resume_after = request.headers.get("Last-Event-ID", type=int)
     return Response(
-        _stream(store, agent.app_id, task_id, int(agent.pub_bot_uid), resume_after),
+        _stream(store, agent.app_id, task_id, int(agent.pub_bot_uid), resume_after, _recorder()),
         content_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
@@ -69,7 +69,7 @@ def task(task_id: str) -> Response:
 
 
 def _stream(
-    store: SandboxStore, app_id: str, task_id: str, pub_bot_uid: int, resume_after: int | None
+    store: SandboxStore, app_id: str, task_id: str, pub_bot_uid: int, resume_after: int | None, recorder=None
 ) -> Iterator[str]:
     began = time.monotonic()
     last_touch = 0.0
@@ -94,6 +94,8 @@ def _stream(
                 return
             if now - last_touch >= TOUCH_EVERY:
                 store.touch(task_id, store.clock())
+                if recorder is not None:  # caption files as the call goes on (sandbox/recording.py)
+                    recorder.flush(agent, store.clock())
                 last_touch = now
             if now - began > STREAM_SECONDS:
                 return
@@ -125,3 +127,7 @@ def _messages(agent: Agent, event, now_ms: int) -> list[bytes]:
 
 def _store() -> SandboxStore:
     return current_app.extensions["sandbox_store"]
+
+
+def _recorder():
+    return current_app.extensions.get("sandbox_recorder")

@@ -8,12 +8,15 @@ Keys, under one prefix:
   pending          sorted set: channels claimed and not yet finished, scored by claim time
   running          set of running task ids
   seen:<key>, seq:<key>, lease:<name>
+  tasks-of:<name>  sorted set: the channel's task ids by creation time (running and ended ones)
+  names:<channel>, names-until:<channel>  uid -> speaker name, and uid -> when it expires (ms)
+  task-names:<id>  uid -> speaker name kept with a task; the hash expires as a whole
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import redis
 
@@ -127,6 +130,37 @@ return left
 """
 
 
+# A hash has no expiry per field (before Redis 7.4): a sorted set beside it holds each
+# name's expiry, and every step drops the expired names from both, on Redis's own clock.
+# KEYS: names, names-until. ARGV: uid, name, keep ms.
+_PUT_SPEAKER = """
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local gone = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now_ms)
+for _, uid in ipairs(gone) do redis.call('HDEL', KEYS[1], uid) end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now_ms)
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], now_ms + tonumber(ARGV[3]), ARGV[1])
+local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+local keep = tonumber(last[2]) - now_ms
+redis.call('PEXPIRE', KEYS[1], keep)
+redis.call('PEXPIRE', KEYS[2], keep)
+"""
+
+# KEYS: names, names-until. Returns uid, name, uid, name, ...
+_SPEAKERS = """
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local live = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. now_ms, '+inf')
+local answer = {}
+for _, uid in ipairs(live) do
+  local name = redis.call('HGET', KEYS[1], uid)
+  if name then table.insert(answer, uid); table.insert(answer, name) end
+end
+return answer
+"""
+
+
 class RedisStore(Store):
     """Expiry is Redis's own (PX/EX), so every machine agrees on it; `clock` only stamps claims."""
 
@@ -152,6 +186,8 @@ class RedisStore(Store):
         self._set_status = self.redis.register_script(_SET_STATUS)
         self._next = self.redis.register_script(_NEXT)
         self._acquire = self.redis.register_script(_ACQUIRE)
+        self._put_speaker = self.redis.register_script(_PUT_SPEAKER)
+        self._speakers = self.redis.register_script(_SPEAKERS)
 
     def _key(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
@@ -187,7 +223,18 @@ class RedisStore(Store):
             ],
             args=[self._key("task", ""), owner or "", task.channel, task.task_id, task.to_json()],
         )
-        return Task.from_json(kept)
+        recorded = Task.from_json(kept)
+        if recorded.task_id == task.task_id:
+            self._index_channel_task(recorded)
+        return recorded
+
+    def _index_channel_task(self, task: Task) -> None:
+        """The channel's index of its tasks; it lives as long as its latest ended task is kept."""
+        key = self._key("tasks-of", task.channel)
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(key, {task.task_id: task.create_ts})
+            pipe.expire(key, ENDED_TASK_SECONDS)
+            pipe.execute()
 
     def get_task(self, task_id: str) -> Task | None:
         text = self.redis.get(self._key("task", task_id))
@@ -218,7 +265,11 @@ class RedisStore(Store):
                 self._key("task", ""),
             ],
         )
-        return Task.from_json(text) if text else None
+        if not text:
+            return None
+        ended = Task.from_json(text)
+        self.redis.expire(self._key("tasks-of", ended.channel), ENDED_TASK_SECONDS)
+        return ended
 
     def set_status(self, task_id: str, status: str) -> Task | None:
         text = self._set_status(keys=[self._key("task", task_id)], args=[status])
@@ -241,6 +292,51 @@ class RedisStore(Store):
             if not self.redis.exists(self._key("claim", channel)):
                 stale[channel] = claimed_at
         return stale
+
+    def channel_tasks(self, channel: str) -> list[Task]:
+        key = self._key("tasks-of", channel)
+        ids = [member.decode() for member in self.redis.zrange(key, 0, -1)]
+        if not ids:
+            return []
+        texts = self.redis.mget([self._key("task", task_id) for task_id in ids])
+        expired = [task_id for task_id, text in zip(ids, texts, strict=True) if not text]
+        if expired:
+            self.redis.zrem(key, *expired)
+        tasks = [Task.from_json(text) for text in texts if text]
+        return sorted(tasks, key=lambda task: (task.create_ts, task.task_id))
+
+    # -- speaker names ----------------------------------------------------------------------
+
+    def put_speaker(self, channel: str, uid: int, name: str, keep_seconds: float) -> None:
+        self._put_speaker(
+            keys=[self._key("names", channel), self._key("names-until", channel)],
+            args=[uid, name, max(1, int(keep_seconds * 1000))],
+        )
+
+    def speakers(self, channel: str) -> dict[int, str]:
+        flat = self._speakers(keys=[self._key("names", channel), self._key("names-until", channel)])
+        pairs = {int(flat[index]): flat[index + 1].decode() for index in range(0, len(flat), 2)}
+        return dict(sorted(pairs.items()))
+
+    def keep_task_speakers(self, task_id: str, names: Mapping[int, str], keep_seconds: float) -> None:
+        key = self._key("task-names", task_id)
+        with self.redis.pipeline(transaction=True) as pipe:
+            if names:
+                pipe.hset(key, mapping={str(uid): name for uid, name in names.items()})
+            pipe.pexpire(key, max(1, int(keep_seconds * 1000)))
+            pipe.execute()
+
+    def task_speakers(self, task_id: str) -> dict[int, str]:
+        names = self.redis.hgetall(self._key("task-names", task_id))
+        return dict(sorted((int(uid), name.decode()) for uid, name in names.items()))
+
+    def forget_task_speakers(self, task_id: str) -> int:
+        key = self._key("task-names", task_id)
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hlen(key)
+            pipe.delete(key)
+            count, _deleted = pipe.execute()
+        return int(count)
 
     # -- small shared facts -----------------------------------------------------------------
 

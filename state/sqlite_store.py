@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from state.sqlite_file import SqliteFile
 from state.store import ENDED_TASK_SECONDS, Claim, Store, Task
@@ -29,6 +29,20 @@ CREATE TABLE IF NOT EXISTS claims (
 CREATE TABLE IF NOT EXISTS sightings (key TEXT PRIMARY KEY, expires_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS sequences (key TEXT PRIMARY KEY, value INTEGER NOT NULL, expires_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, expires_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS speakers (
+    channel    TEXT NOT NULL,
+    uid        INTEGER NOT NULL,
+    name       TEXT NOT NULL,
+    expires_at REAL NOT NULL,
+    PRIMARY KEY (channel, uid)
+);
+CREATE TABLE IF NOT EXISTS task_speakers (
+    task_id    TEXT NOT NULL,
+    uid        INTEGER NOT NULL,
+    name       TEXT NOT NULL,
+    expires_at REAL NOT NULL,
+    PRIMARY KEY (task_id, uid)
+);
 """
 # A claim nobody finished is remembered this long, so the next start knows to look at Agora.
 STALE_CLAIM_SECONDS = 86_400
@@ -145,6 +159,59 @@ class SqliteStore(Store):
             db.execute("DELETE FROM claims WHERE claimed_at < ?", (now - STALE_CLAIM_SECONDS,))
             rows = db.execute("SELECT channel, claimed_at FROM claims WHERE expires_at <= ?", (now,)).fetchall()
         return {row["channel"]: row["claimed_at"] for row in rows}
+
+    def channel_tasks(self, channel: str) -> list[Task]:
+        rows = self._file.connection().execute("SELECT data FROM tasks WHERE channel = ? ORDER BY rowid", (channel,))
+        return sorted((Task.from_json(row["data"]) for row in rows), key=lambda task: (task.create_ts, task.task_id))
+
+    # -- speaker names ----------------------------------------------------------------------
+
+    def put_speaker(self, channel: str, uid: int, name: str, keep_seconds: float) -> None:
+        now = self.clock()
+        with self._file.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO speakers (channel, uid, name, expires_at) VALUES (?, ?, ?, ?)",
+                (channel, uid, name, now + keep_seconds),
+            )
+            db.execute(
+                "DELETE FROM speakers WHERE rowid IN (SELECT rowid FROM speakers WHERE expires_at <= ? LIMIT 100)",
+                (now,),
+            )
+
+    def speakers(self, channel: str) -> dict[int, str]:
+        rows = self._file.connection().execute(
+            "SELECT uid, name FROM speakers WHERE channel = ? AND expires_at > ? ORDER BY uid", (channel, self.clock())
+        )
+        return {row["uid"]: row["name"] for row in rows}
+
+    def keep_task_speakers(self, task_id: str, names: Mapping[int, str], keep_seconds: float) -> None:
+        now = self.clock()
+        with self._file.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO task_speakers (task_id, uid, name, expires_at) VALUES (?, ?, ?, ?)",
+                [(task_id, uid, name, now + keep_seconds) for uid, name in names.items()],
+            )
+            db.execute("UPDATE task_speakers SET expires_at = ? WHERE task_id = ?", (now + keep_seconds, task_id))
+            db.execute(
+                "DELETE FROM task_speakers WHERE rowid IN"
+                " (SELECT rowid FROM task_speakers WHERE expires_at <= ? LIMIT 100)",
+                (now,),
+            )
+
+    def task_speakers(self, task_id: str) -> dict[int, str]:
+        rows = self._file.connection().execute(
+            "SELECT uid, name FROM task_speakers WHERE task_id = ? AND expires_at > ? ORDER BY uid",
+            (task_id, self.clock()),
+        )
+        return {row["uid"]: row["name"] for row in rows}
+
+    def forget_task_speakers(self, task_id: str) -> int:
+        with self._file.transaction() as db:
+            kept = db.execute(
+                "SELECT COUNT(*) FROM task_speakers WHERE task_id = ? AND expires_at > ?", (task_id, self.clock())
+            ).fetchone()[0]
+            db.execute("DELETE FROM task_speakers WHERE task_id = ?", (task_id,))
+            return kept
 
     # -- small shared facts -----------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 
 # Agora's 7.x statuses of an agent that is gone for good.
@@ -30,6 +31,7 @@ class Task:
     ended_ts: float | None = None
     end_reason: str | None = None
     adopted: bool = False  # found running at Agora rather than started through this registry
+    records_captions: bool = False  # started with recordCaptions: its caption files go to the storage
 
     @property
     def ended(self) -> bool:
@@ -117,6 +119,32 @@ class Store(ABC):
     @abstractmethod
     def stale_claims(self) -> dict[str, float]:
         """Channels whose claim expired without an outcome, with when they were claimed."""
+
+    @abstractmethod
+    def channel_tasks(self, channel: str) -> list[Task]:
+        """Every task of `channel` still kept, running or ended, oldest first."""
+
+    # -- speaker names ----------------------------------------------------------------------
+
+    @abstractmethod
+    def put_speaker(self, channel: str, uid: int, name: str, keep_seconds: float) -> None:
+        """Name `uid` in `channel` for `keep_seconds` (its token's lifetime); a later name replaces it."""
+
+    @abstractmethod
+    def speakers(self, channel: str) -> dict[int, str]:
+        """The channel's named uids whose name has not expired."""
+
+    @abstractmethod
+    def keep_task_speakers(self, task_id: str, names: Mapping[int, str], keep_seconds: float) -> None:
+        """Add `names` to the task's; all of them are kept `keep_seconds` from now (as long as its transcript)."""
+
+    @abstractmethod
+    def task_speakers(self, task_id: str) -> dict[int, str]:
+        """The names kept with a task, or {} once they expired or were forgotten."""
+
+    @abstractmethod
+    def forget_task_speakers(self, task_id: str) -> int:
+        """Forget the names kept with a task (someone asked to be forgotten); how many there were."""
 
     # -- small shared facts -----------------------------------------------------------------
 

@@ -55,3 +55,13 @@ def agora():
 @pytest.fixture
 def sandbox_app(tmp_path):
     return create_app({"TESTING": True, "AGORA_MODE": "sandbox", "SANDBOX_DB": str(tmp_path / "sandbox.sqlite3")})
+
+
+@pytest.fixture(scope="session")
+def moto_s3(tmp_path_factory):
+    """A real S3-compatible server on localhost (moto), shared by the tests of the S3 path."""
+    from tests.servers import start_moto
+
+    server = start_moto(tmp_path_factory.mktemp("moto"))
+    yield server
+    server.stop()

@@ -176,3 +176,49 @@ def start_redis(tmp_path: Path, seconds: float = 20.0) -> RedisServer:
                 server.stop()
                 raise RuntimeError(f"redis-server did not answer on port {port} within {seconds:.0f} s") from None
             time.sleep(0.05)
+
+
+@dataclass
+class MotoServer:
+    """moto's S3-compatible server: a real HTTP endpoint that boto3 (and the sandbox) talk to."""
+
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_moto(tmp_path: Path, seconds: float = 30.0, *, check_keys: bool = False) -> MotoServer:
+    """`python -m moto.server` on a free port, polled until it answers (at most `seconds`).
+
+    `check_keys`: every call is authenticated against moto's IAM, so unknown keys are refused.
+    """
+    port = free_port()
+    log_path = tmp_path / f"moto-{port}.log"
+    env = {**os.environ, **({"INITIAL_NO_AUTH_ACTION_COUNT": "0"} if check_keys else {})}
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    server = MotoServer(f"http://127.0.0.1:{port}", process, log_path)
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if requests.get(f"{server.url}/moto-api/", timeout=2).status_code < 500:
+                return server
+        except requests.RequestException:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            server.stop()
+            raise RuntimeError(f"moto did not answer on port {port} within {seconds:.0f} s:\n{log_path.read_text()}")
+        time.sleep(0.05)

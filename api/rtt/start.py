@@ -20,6 +20,7 @@ from api.policy import api_route
 from api.rtt import call_rtt, hold_updates, rtt_url
 from api.rtt.agents import adopt_from_agora, claim_lease_seconds, store
 from api.rtt.options import join_options, merge_join_options
+from api.rtt.speakers import keep_channel_names
 from api.validation import channel_field, languages_field, max_idle_time_field, read_json_object
 from state import Claim, Task
 from utils.generate_resource import generate_speech_to_text_resource
@@ -67,6 +68,7 @@ def post() -> Response:
         store().release_claim(channel, owner, outcome_unknown=True)
         raise
     recorded = store().record_task(task, owner)
+    keep_channel_names(recorded)  # names given before captions started name this task's speakers too
     hold_updates(recorded.task_id)  # Agora wants 5 s between the join and the first update
     return _answer(recorded, already_running=recorded.task_id != task.task_id)
 
@@ -116,7 +118,8 @@ def _join(body: dict[str, Any], channel: str, languages: list[str], max_idle_tim
             "pubBotToken": resource.pub_bot_token,
         },
     }
-    data = call_rtt("POST", rtt_url("/join"), merge_join_options(payload, join_options(body, current_app.config)))
+    options = join_options(body, current_app.config)
+    data = call_rtt("POST", rtt_url("/join"), merge_join_options(payload, options))
 
     return Task(
         task_id=str(require_field(data, "agent_id")),
@@ -126,6 +129,7 @@ def _join(body: dict[str, Any], channel: str, languages: list[str], max_idle_tim
         pub_bot_uid=resource.pub_bot_uid,
         sub_bot_uid=resource.sub_bot_uid,
         languages=list(languages),
+        records_captions="captionConfig" in options,
     )
 
 

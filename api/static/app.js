@@ -6,6 +6,7 @@ import { CaptionBoard, loadCaptionDecoder } from "./captions.js";
 import { whyCaptionsEnded } from "./ended.js";
 import { LanguagePanel } from "./languages.js";
 import { TokenRenewal } from "./renewal.js";
+import { TranscriptPanel } from "./transcript.js";
 
 const page = document.body.dataset;
 const MODE = page.mode; // "sandbox" or "live"
@@ -19,6 +20,8 @@ const ui = {
   form: document.getElementById("call-form"),
   channel: $("channel"),
   uid: $("uid"),
+  name: $("name"),
+  record: $("record-captions"), // only when the server has caption storage
   language: $("language"),
   secondLanguage: $("language-2"),
   perSpeaker: $("per-speaker"),
@@ -43,6 +46,8 @@ const state = {
   stream: null, // sandbox: the EventSource
   poll: null,
   participants: new Map(), // uid -> label
+  names: new Map(), // uid -> the name given with their token (speakers.json)
+  namesPoll: null,
   botUids: new Set(),
   renewal: null, // TokenRenewal while in a call
 };
@@ -52,7 +57,7 @@ const LANGUAGE_NAMES = Object.fromEntries([...ui.language.options].map((option) 
 const board = new CaptionBoard({
   log: document.getElementById("caption-log"),
   interim: document.getElementById("caption-interim"),
-  nameOf: (uid) => (uid === state.uid ? "You" : state.participants.get(uid) || `Speaker ${uid}`),
+  nameOf: (uid) => displayName(uid),
   languageName: (code) => LANGUAGE_NAMES[code] || code,
 });
 
@@ -83,6 +88,42 @@ async function api(path, body, { keepalive = false } = {}) {
   throw failure;
 }
 
+async function get(path) {
+  const key = ui.apiKey.value.trim();
+  return fetch(path, { headers: key ? { Authorization: `Bearer ${key}` } : {} });
+}
+
+// ---- speaker names: a name instead of a uid, wherever one is known ----------------------
+
+function displayName(uid) {
+  return state.names.get(uid) || (uid === state.uid ? "You" : `Speaker ${uid}`);
+}
+
+async function refreshNames() {
+  if (!state.channel) return;
+  const response = await get(`/api/rtt/speakers.json?channel=${encodeURIComponent(state.channel)}`).catch(() => null);
+  const names = response?.ok ? await response.json() : null;
+  if (!names) return;
+  const changed = Object.entries(names).some(([uid, name]) => state.names.get(Number(uid)) !== name);
+  if (!changed) return;
+  state.names = new Map(Object.entries(names).map(([uid, name]) => [Number(uid), name]));
+  for (const uid of state.names.keys()) {
+    for (const label of document.querySelectorAll(`.caption[data-speaker="${uid}"] .caption-speaker`)) {
+      label.textContent = displayName(uid);
+    }
+  }
+  renderParticipants();
+}
+
+// The transcript panel and its downloads: transcript.js.
+const transcript = new TranscriptPanel({
+  lines: $("transcript-lines"),
+  status: $("transcript-status"),
+  buttons: { vtt: $("download-vtt"), srt: $("download-srt"), txt: $("download-txt") },
+  get,
+  nameOf: (uid) => displayName(uid),
+});
+
 // Spoken and translation languages, and their live changes: languages.js.
 const languages = new LanguagePanel({
   spoken: ui.language,
@@ -103,7 +144,7 @@ function setPhase(phase, status) {
   if (status) ui.status.textContent = status;
   const inCall = ["joined", "starting", "captioning", "stopping"].includes(phase);
   ui.join.disabled = phase !== "idle";
-  ui.channel.disabled = ui.uid.disabled = phase !== "idle";
+  ui.channel.disabled = ui.uid.disabled = ui.name.disabled = phase !== "idle";
   ui.leave.disabled = !inCall;
   ui.start.disabled = phase !== "joined";
   languages.setDisabled(!["idle", "joined", "captioning"].includes(phase)); // live changes while captioning
@@ -126,7 +167,8 @@ function renderParticipants() {
     ...[...state.participants].map(([uid, label]) => {
       const item = document.createElement("li");
       item.dataset.uid = String(uid);
-      item.textContent = label;
+      const name = state.names.get(uid);
+      item.textContent = name ? (uid === state.uid ? `${name} (you)` : name) : label;
       item.append(languages.speakerPicker(uid));
       return item;
     }),
@@ -154,7 +196,7 @@ async function join(event) {
   const uid = ui.uid.value.trim() === "" ? 0 : Number(ui.uid.value);
   setPhase("joining", `Joining “${channel}”…`);
   try {
-    const token = await api("/api/tokens.json", { channel, uid, role: "publisher", expireTime: TOKEN_SECONDS });
+    const token = await api("/api/tokens.json", tokenRequest(channel, uid));
     state.channel = token.channel;
     state.uid = MODE === "live" ? await joinAgora(token) : token.uid;
     startRenewal(token);
@@ -164,12 +206,22 @@ async function join(event) {
       state.participants.set(Number(uid), `Speaker ${uid} (scripted)`);
     }
     renderParticipants();
+    refreshNames();
+    state.namesPoll = setInterval(refreshNames, 5_000);
+    transcript.joined(state.channel);
     const where = MODE === "live" ? "" : " Sandbox: no real call; start captions to see a scripted conversation.";
     setPhase("joined", `In channel “${state.channel}” as uid ${state.uid}.${where}`);
   } catch (error) {
     setPhase("idle", "Not in a call.");
     showError(`Could not join: ${error.message}`);
   }
+}
+
+function tokenRequest(channel, uid) {
+  const request = { channel, uid, role: "publisher", expireTime: TOKEN_SECONDS };
+  const name = ui.name.value.trim();
+  if (name && uid) request.name = name; // a token for any uid (0) cannot say whose name it is
+  return request;
 }
 
 async function joinAgora(token) {
@@ -213,6 +265,9 @@ async function leave() {
     state.call = null;
   }
   state.participants.clear();
+  clearInterval(state.namesPoll);
+  state.names.clear();
+  transcript.left();
   renderParticipants();
   setPhase("idle", "Not in a call.");
 }
@@ -220,8 +275,7 @@ async function leave() {
 function startRenewal(token) {
   const client = state.call?.client;
   state.renewal = new TokenRenewal({
-    fetchToken: () =>
-      api("/api/tokens.json", { channel: state.channel, uid: state.uid, role: "publisher", expireTime: TOKEN_SECONDS }),
+    fetchToken: () => api("/api/tokens.json", tokenRequest(state.channel, state.uid)),
     applyToken: async (answer) => client?.renewToken(answer.token),
     lifetimeSeconds: TOKEN_SECONDS,
     messages: $("token-renewal"),
@@ -249,12 +303,15 @@ async function startCaptions() {
   setPhase("starting", "Starting captions…");
   try {
     decodeCaption ??= await loadCaptionDecoder(page.protoUrl);
-    const task = await api("/api/rtt/start.json", { channel: state.channel, ...languages.startFields() });
+    const recordCaptions = Boolean(ui.record?.checked);
+    const task = await api("/api/rtt/start.json", { channel: state.channel, ...languages.startFields(), recordCaptions });
     state.task = task;
     state.botUids = new Set([task.pubBotUid, task.subBotUid]);
     if (MODE === "sandbox") openSandboxStream(task);
     state.poll = setInterval(checkTask, POLL_MS);
     setPhase("captioning", `Captions on (${languages.describe()}). Waiting for speech…`);
+    refreshNames();
+    transcript.captionsStarted();
   } catch (error) {
     setPhase("joined", "Captions are off.");
     showError(`Could not start captions: ${error.message}`);
@@ -311,11 +368,24 @@ function onCaptionMessage(uid, payload) {
     return;
   }
   if (MODE === "sandbox") addParticipant(caption.uid, `Speaker ${caption.uid} (scripted)`);
+  if (!state.names.has(caption.uid) && !askedNames.has(caption.uid)) refreshNamesSoon(caption.uid);
+  if (caption.isFinal && caption.dataType !== "translate" && caption.text) transcript.noteLine(caption);
   if (caption.dataType === "translate") languages.noteTargets(caption.translations.map((t) => t.lang));
   if (state.phase === "captioning" && caption.isFinal && caption.dataType !== "translate") {
     ui.status.textContent = "Captions on.";
   }
   board.show(caption);
+}
+
+let namesTimer = null;
+const askedNames = new Set();
+function refreshNamesSoon(uid) {
+  // A new voice: ask for its name once now (the poll keeps asking every few seconds).
+  askedNames.add(uid);
+  namesTimer ??= setTimeout(() => {
+    namesTimer = null;
+    refreshNames();
+  }, 1_000);
 }
 
 function openSandboxStream(task) {

@@ -187,6 +187,52 @@ def test_two_stores_on_the_same_backend_share_everything(backend, tmp_path, requ
         other.close()
 
 
+def test_a_channel_lists_its_tasks_running_and_ended_oldest_first(store):
+    store.record_task(Task(task_id="B", channel="demo", status="RUNNING", create_ts=1_700_000_100))
+    store.end_task("B", status="STOPPED", reason="stopped", at=NOW)
+    store.record_task(
+        Task(task_id="C", channel="demo", status="RUNNING", create_ts=1_700_000_200, records_captions=True)
+    )
+    store.record_task(Task(task_id="X", channel="other", status="RUNNING", create_ts=1_700_000_000))
+    tasks = store.channel_tasks("demo")
+    assert [(t.task_id, t.ended, t.records_captions) for t in tasks] == [("B", True, False), ("C", False, True)]
+    assert store.channel_tasks("nobody") == []
+
+
+def test_a_speaker_name_is_kept_for_its_lifetime_and_replaced_by_a_later_one(backend):
+    store = backend.store
+    store.put_speaker("demo", 1001, "Ana", LEASE)
+    store.put_speaker("demo", 4_294_967_295, "Zoë 🎤", 60)
+    store.put_speaker("other", 1001, "Someone else", 60)
+    assert store.speakers("demo") == {1001: "Ana", 4_294_967_295: "Zoë 🎤"}
+    store.put_speaker("demo", 4_294_967_295, "Zoe", 60)
+    assert store.speakers("demo") == {1001: "Ana", 4_294_967_295: "Zoe"}
+    backend.let_pass(LEASE + 0.1)
+    assert store.speakers("demo") == {4_294_967_295: "Zoe"}
+    assert store.speakers("other") == {1001: "Someone else"}
+    assert store.speakers("empty") == {}
+
+
+def test_a_tasks_names_are_kept_with_it_until_they_expire(backend):
+    store = backend.store
+    store.keep_task_speakers("T1", {1001: "Ana", 1002: "Ben"}, 60)
+    store.keep_task_speakers("T1", {1002: "Benjamin", 1003: "Cy"}, LEASE)  # the last write sets the expiry
+    store.keep_task_speakers("T2", {1001: "Other"}, 60)
+    assert store.task_speakers("T1") == {1001: "Ana", 1002: "Benjamin", 1003: "Cy"}
+    backend.let_pass(LEASE + 0.1)
+    assert store.task_speakers("T1") == {}
+    assert store.task_speakers("T2") == {1001: "Other"}
+
+
+def test_forgetting_a_tasks_names_says_how_many_went(store):
+    store.keep_task_speakers("T1", {1001: "Ana", 1002: "Ben"}, 60)
+    store.keep_task_speakers("T2", {1001: "Ana"}, 60)
+    assert store.forget_task_speakers("T1") == 2
+    assert store.task_speakers("T1") == {}
+    assert store.forget_task_speakers("T1") == 0
+    assert store.task_speakers("T2") == {1001: "Ana"}
+
+
 def test_the_last_ended_task_of_a_channel_says_why_it_ended(store):
     assert store.last_ended_task("demo") is None
     store.record_task(task("FIRST"))
