@@ -41,7 +41,9 @@ class Token006:
     privileges: dict[int, int]  # privilege -> absolute expiry, unix seconds (0: never)
 
 
-class _Reader:
+class Reader:
+    """Little-endian fields of a token's content, read in order (006 and 007 share the layout)."""
+
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.pos = 0
@@ -59,7 +61,8 @@ class _Reader:
     def u32(self) -> int:
         return struct.unpack("<I", self.take(4))[0]
 
-    def str16(self) -> bytes:
+    def string(self) -> bytes:
+        """A u16 length, then that many bytes."""
         return self.take(self.u16())
 
     def done(self) -> None:
@@ -76,14 +79,14 @@ def decode(token: str) -> Token006:
         content = base64.b64decode(token[35:], validate=True)
     except (binascii.Error, ValueError):
         raise TokenError("token content is not base64") from None
-    outer = _Reader(content)
-    signature = outer.str16()
+    outer = Reader(content)
+    signature = outer.string()
     crc_channel = outer.u32()
     crc_uid = outer.u32()
-    message = outer.str16()
+    message = outer.string()
     outer.done()
 
-    inner = _Reader(message)
+    inner = Reader(message)
     salt = inner.u32()
     ts = inner.u32()
     privileges = {}

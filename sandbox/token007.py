@@ -19,7 +19,7 @@ import zlib
 from dataclasses import dataclass
 from hashlib import sha256
 
-from sandbox.token006 import JOIN_CHANNEL, PRIVILEGE_NAMES, TokenError
+from sandbox.token006 import JOIN_CHANNEL, PRIVILEGE_NAMES, Reader, TokenError
 
 RTC = 1
 RTM = 2
@@ -40,27 +40,6 @@ class Token007:
     services: dict[int, tuple[dict[int, int], dict[str, str]]]  # type -> (privilege -> seconds, fields)
 
 
-class _Reader:
-    def __init__(self, data: bytes) -> None:
-        self.data, self.pos = data, 0
-
-    def take(self, size: int) -> bytes:
-        if self.pos + size > len(self.data):
-            raise TokenError("token content is truncated")
-        chunk = self.data[self.pos : self.pos + size]
-        self.pos += size
-        return chunk
-
-    def u16(self) -> int:
-        return struct.unpack("<H", self.take(2))[0]
-
-    def u32(self) -> int:
-        return struct.unpack("<I", self.take(4))[0]
-
-    def string(self) -> bytes:
-        return self.take(self.u16())
-
-
 def decode(token: str) -> Token007:
     """Parse a 007 token without checking its signature."""
     if not isinstance(token, str) or not token.startswith("007") or len(token) <= 3:
@@ -69,7 +48,7 @@ def decode(token: str) -> Token007:
         content = zlib.decompress(base64.b64decode(token[3:], validate=True))
     except (binascii.Error, ValueError, zlib.error):
         raise TokenError("token content is not base64 of a zlib stream") from None
-    reader = _Reader(content)
+    reader = Reader(content)
     signature = reader.string()
     start = reader.pos
     try:
