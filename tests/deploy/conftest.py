@@ -45,13 +45,13 @@ class Served:
         return self.log_path.read_text(errors="replace")
 
     def gunicorn_master(self) -> int:
-        return next(pid for pid in _children(self.process.pid) if b"gunicorn" in _cmdline(pid))
+        return next(pid for pid in children_of(self.process.pid) if b"gunicorn" in _cmdline(pid))
 
     def nginx_master(self) -> int:
-        return next(pid for pid in _children(self.process.pid) if b"nginx" in _cmdline(pid))
+        return next(pid for pid in children_of(self.process.pid) if b"nginx" in _cmdline(pid))
 
     def gunicorn_workers(self) -> list[int]:
-        return _children(self.gunicorn_master())
+        return children_of(self.gunicorn_master())
 
     def stop(self, signum: int = signal.SIGTERM) -> int:
         if self.process.poll() is None:
@@ -103,7 +103,7 @@ def start_serve(
     raise RuntimeError(f"deploy/serve did not answer within 30 s:\n{served.log()}")
 
 
-def _children(pid: int) -> list[int]:
+def children_of(pid: int) -> list[int]:
     try:
         threads = Path(f"/proc/{pid}/task").iterdir()
         return sorted(int(child) for task in threads for child in (task / "children").read_text().split())

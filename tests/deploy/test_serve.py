@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from tests.deploy.conftest import SERVE, require_nginx, serve_environment, start_serve
+from tests.deploy.conftest import SERVE, children_of, require_nginx, serve_environment, start_serve
 
 pytestmark = pytest.mark.e2e
 
@@ -64,9 +64,13 @@ def test_a_request_in_progress_finishes_before_sigterm_stops_the_service(tmp_pat
 def test_when_one_dies_the_other_is_stopped_and_serve_fails(tmp_path, victim):
     served = start_serve(tmp_path)
     survivor = served.nginx_master() if victim == "gunicorn" else served.gunicorn_master()
-    os.kill(served.gunicorn_master() if victim == "gunicorn" else served.nginx_master(), signal.SIGKILL)
+    killed = served.gunicorn_master() if victim == "gunicorn" else served.nginx_master()
+    orphans = children_of(killed)  # the killed master's workers, which SIGKILL leaves running
+    assert orphans
+    os.kill(killed, signal.SIGKILL)
     assert served.process.wait(timeout=45) == 1
     assert gone(survivor)
+    assert all(gone(pid) for pid in orphans), "a killed master's workers outlived deploy/serve"
     assert f"{victim} exited with -9: stopping the rest" in served.log()
 
 
