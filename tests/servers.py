@@ -8,7 +8,9 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -222,3 +224,35 @@ def start_moto(tmp_path: Path, seconds: float = 30.0, *, check_keys: bool = Fals
             server.stop()
             raise RuntimeError(f"moto did not answer on port {port} within {seconds:.0f} s:\n{log_path.read_text()}")
         time.sleep(0.05)
+
+
+@contextmanager
+def emulator_over_http(store, *, latency: float = 0.0, notifier=None):
+    """The sandbox's Agora emulator (sandbox project credentials) served over HTTP on a free port."""
+    from api.settings import SANDBOX_CREDENTIALS
+    from sandbox.emulator import create_emulator
+    from sandbox.server import serve
+
+    credentials = {key.lower(): value for key, value in SANDBOX_CREDENTIALS.items()}
+    extra = {"notifier": notifier} if notifier is not None else {}
+    server = serve(create_emulator(store, **credentials, **extra), "127.0.0.1", 0, latency=latency)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.store = store
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def live_env(emulator, **extra: str) -> dict[str, str]:
+    """The service's settings for live mode against `emulator`, rate limits off."""
+    from api.settings import SANDBOX_CREDENTIALS
+
+    return {
+        **SANDBOX_CREDENTIALS,
+        "AGORA_MODE": "live",
+        "AGORA_API_BASE_URL": f"http://127.0.0.1:{emulator.server_port}",
+        "RATELIMIT_ENABLED": "false",
+        **extra,
+    }

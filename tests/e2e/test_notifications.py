@@ -7,7 +7,6 @@ these tests show that the registry learns of an ended agent without anyone askin
 import concurrent.futures
 import json
 import re
-import threading
 import time
 import uuid
 
@@ -15,12 +14,11 @@ import pytest
 import requests
 
 from api.settings import SANDBOX_CREDENTIALS, SANDBOX_NCS_SECRET
-from sandbox.emulator import create_emulator
 from sandbox.notifier import Notifier
-from sandbox.server import serve
 from sandbox.store import SandboxStore
 from state.sqlite_store import SqliteStore
-from tests.servers import start_gunicorn
+from tests import servers
+from tests.servers import emulator_over_http, start_gunicorn
 from utils.ncs_signature import V2_HEADER, sign
 
 pytestmark = pytest.mark.e2e
@@ -141,25 +139,14 @@ def emulator(tmp_path):
     store = SandboxStore(str(tmp_path / "emulator.sqlite3"))
     target = {"url": None}
     notifier = Notifier(store, SECRET, lambda: target["url"])
-    credentials = {key.lower(): value for key, value in SANDBOX_CREDENTIALS.items()}
-    server = serve(create_emulator(store, **credentials, notifier=notifier), "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    notifier.start()
-    server.store, server.target = store, target
-    yield server
-    server.shutdown()
-    server.server_close()
+    with emulator_over_http(store, notifier=notifier) as server:
+        notifier.start()
+        server.target = target
+        yield server
 
 
 def live_env(emulator, **extra):
-    return {
-        **SANDBOX_CREDENTIALS,
-        "AGORA_MODE": "live",
-        "AGORA_API_BASE_URL": f"http://127.0.0.1:{emulator.server_port}",
-        "RATELIMIT_ENABLED": "false",
-        "NCS_SECRET": SECRET,
-        **extra,
-    }
+    return servers.live_env(emulator, NCS_SECRET=SECRET, **extra)
 
 
 def test_live_mode_learns_of_a_failure_from_the_notification_alone(tmp_path, emulator):

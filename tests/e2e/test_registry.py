@@ -2,17 +2,14 @@
 a restart, and two servers sharing one Redis as two machines."""
 
 import concurrent.futures
-import threading
 import uuid
 
 import pytest
 import requests
 
 from api.settings import SANDBOX_CREDENTIALS
-from sandbox.emulator import create_emulator
-from sandbox.server import serve
 from sandbox.store import SandboxStore
-from tests.servers import redis_server_binary, start_gunicorn, start_redis
+from tests.servers import emulator_over_http, live_env, redis_server_binary, start_gunicorn, start_redis
 
 pytestmark = pytest.mark.e2e
 
@@ -20,24 +17,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def emulator(tmp_path):
     """A standalone Agora emulator; each join takes 0.4 s, so that racing starts overlap."""
-    store = SandboxStore(str(tmp_path / "emulator.sqlite3"))
-    credentials = {key.lower(): value for key, value in SANDBOX_CREDENTIALS.items()}
-    server = serve(create_emulator(store, **credentials), "127.0.0.1", 0, latency=0.4)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    server.store = store
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-def live_env(emulator, **extra):
-    return {
-        **SANDBOX_CREDENTIALS,
-        "AGORA_MODE": "live",
-        "AGORA_API_BASE_URL": f"http://127.0.0.1:{emulator.server_port}",
-        "RATELIMIT_ENABLED": "false",
-        **extra,
-    }
+    with emulator_over_http(SandboxStore(str(tmp_path / "emulator.sqlite3")), latency=0.4) as server:
+        yield server
 
 
 def post(url, path, body):
