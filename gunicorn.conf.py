@@ -63,10 +63,10 @@ bind = os.environ.get("BIND") or (f"0.0.0.0:{_port}" if _port else "127.0.0.1:80
 # standard library before it loads the app; gunicorn_worker.py says what it changes in
 # gunicorn's gevent worker, and why.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gunicorn_worker.GeventWorker")
-# Two workers per core: a connection stays with the worker that accepted it, and the kernel
-# spreads few connections unevenly (8 over 2 sockets are 6/2 or worse one time in three,
-# leaving a core idle); over 4 sockets the busy ones still fill both cores (bench/RESULTS.md).
-workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1)))
+# One worker per core: a gevent worker keeps its core busy with few connections, and each
+# extra process costs the token endpoint context switches on a full machine (64 connections:
+# 0.92x the best bare app with one per core, 0.83x with two; bench/RESULTS.md, 2026-12-01).
+workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
 # Used by gthread only (GUNICORN_WORKER_CLASS=gthread); gevent ignores it.
 threads = int(os.environ.get("GUNICORN_THREADS", 8))
 # Connections a worker holds at once, waiting starts and idle keep-alive ones included.

@@ -25,7 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "AGORA_CONNECT_TIMEOUT": 3.05,
     "AGORA_READ_TIMEOUT": 10.0,
     # Connections to Agora per worker, and so calls waiting on it at once (api/rtt/upstream_slots.py).
-    "AGORA_POOL_SIZE": 64,
+    "AGORA_POOL_SIZE": 128,
     "CORS_ORIGINS": [],
     "API_KEYS": [],
     "CHANNEL_PATTERN": None,
