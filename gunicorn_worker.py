@@ -11,12 +11,16 @@ bench/RESULTS.md, "The gevent worker, fixed"):
   burst of new connections then waits seconds to be accepted. With `reuse_port` each worker
   listens on a socket of its own (the kernel spreads connections between them), so a worker
   takes every connection waiting on its socket.
+
+And one of its costs: it writes an answer's headers and its body in two sends. Nearly every
+answer here is one JSON body of known length; this worker sends those in one.
 """
 
 from __future__ import annotations
 
 import gevent
 from gevent.server import StreamServer
+from gunicorn.http import wsgi
 from gunicorn.workers import ggevent
 
 
@@ -32,10 +36,38 @@ class _AcceptWhatIsWaiting(StreamServer):
         pass
 
 
+class _Collected:
+    """Stands in for the socket while gunicorn writes an answer: keeps what it sends."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def sendall(self, data: bytes) -> None:
+        self.parts.append(data)
+
+
+class _OneSendResponse(wsgi.Response):
+    """gunicorn's Response, but a body written whole goes out in the same send as its headers."""
+
+    def write(self, arg: bytes) -> None:
+        whole = not self.headers_sent and not self.chunked and self.response_length == len(arg)
+        if not whole:
+            super().write(arg)
+            return
+        sock, collected = self.sock, _Collected()
+        self.sock = collected  # gunicorn's own write: its checks and bookkeeping, its header bytes
+        try:
+            super().write(arg)
+        finally:
+            self.sock = sock
+        sock.sendall(b"".join(collected.parts))
+
+
 class GeventWorker(ggevent.GeventWorker):
     def run(self) -> None:
         if self.cfg.reuse_port:
             ggevent.StreamServer = _AcceptWhatIsWaiting  # the name gunicorn's run() builds its servers with
+        wsgi.Response = _OneSendResponse  # the name wsgi.create() builds every answer with
         super().run()
 
     def handle_request(self, listener_name, req, sock, addr):
