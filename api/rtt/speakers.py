@@ -42,7 +42,9 @@ def remember_speaker(channel: str, uid: int, name: str, token_seconds: int) -> N
 def keep_channel_names(task: Task) -> None:
     """A task that starts takes the names already given in its channel."""
     registry = store()
-    registry.keep_task_speakers(task.task_id, registry.speakers(task.channel), ENDED_TASK_SECONDS)
+    names = registry.speakers(task.channel)
+    if names:  # none given (the usual start): nothing to keep, and no second round trip to the store
+        registry.keep_task_speakers(task.task_id, names, ENDED_TASK_SECONDS)
 
 
 def names_for(task: Task) -> dict[int, str]:
