@@ -7,23 +7,12 @@ import pytest
 from agora_token_builder.RtcTokenBuilder import Role_Publisher, Role_Subscriber, RtcTokenBuilder
 
 from sandbox.emulator import DELAY_HEADER, DISCONNECT_HEADER, create_emulator
-from sandbox.store import STARTUP_SECONDS, SandboxStore
-from tests.clock import FakeClock
+from sandbox.store import STARTUP_SECONDS
 
 APP_ID = "0123456789abcdef0123456789abcdef"
 CERT = "fedcba9876543210fedcba9876543210"
 BASE = f"/api/speech-to-text/v1/projects/{APP_ID}"
 AUTH = {"Authorization": "Basic " + base64.b64encode(b"cid:csecret").decode()}
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def store(tmp_path, clock):
-    return SandboxStore(str(tmp_path / "emulator.sqlite3"), clock=clock)
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@
 import pytest
 
 from sandbox.emulator import create_emulator
-from sandbox.store import SandboxStore
-from tests.clock import FakeClock
 from tests.sandbox.test_emulator import APP_ID, AUTH, BASE, CERT, join, join_body
 
 STORAGE = {
@@ -18,16 +16,6 @@ STORAGE = {
         "fileNamePrefix": ["calls"],
     },
 }
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def store(tmp_path, clock):
-    return SandboxStore(str(tmp_path / "emulator.sqlite3"), clock=clock)
 
 
 @pytest.fixture

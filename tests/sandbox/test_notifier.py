@@ -12,22 +12,11 @@ import responses
 from sandbox.emulator import create_emulator
 from sandbox.notifier import RETRY_DELAYS, Notifier
 from sandbox.store import STARTUP_SECONDS, SandboxStore
-from tests.clock import FakeClock
 from tests.sandbox.test_emulator import APP_ID, AUTH, BASE, CERT, join, join_body
 from utils.ncs_signature import V1_HEADER, V2_HEADER, verify
 
 SECRET = "sandbox-test-ncs-secret"
 URL = "https://service.test/api/rtt/notifications.json"
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def store(tmp_path, clock):
-    return SandboxStore(str(tmp_path / "emulator.sqlite3"), clock=clock)
 
 
 def emulator(store, **options):
