@@ -56,3 +56,18 @@ def browser():
         )
         yield launched
         launched.close()
+
+
+def open_demo_page(context, url, prepare=None):
+    """The demo page in a new tab of `context`, loaded and out of a call; its page errors in `.problems`.
+
+    `prepare(page)` runs before the page loads (a fake clock, an init script, more listeners).
+    """
+    opened = context.new_page()
+    opened.problems = []
+    opened.on("pageerror", lambda error: opened.problems.append(str(error)))
+    if prepare is not None:
+        prepare(opened)
+    opened.goto(url)
+    opened.get_by_test_id("status").filter(has_text="Not in a call.").wait_for()
+    return opened

@@ -12,6 +12,7 @@ import requests
 
 from api.validation import CHANNEL
 from sandbox.SttMessage_pb2 import OriginalTranscript, Text, Translation, Word
+from tests.e2e.conftest import open_demo_page
 from tests.servers import ROOT
 from utils.generate_resource import BOT_UID_MIN
 
@@ -23,13 +24,11 @@ ARTIFACTS = ROOT / "test-artifacts"
 @pytest.fixture
 def page(browser, server):
     context = browser.new_context(viewport={"width": 1100, "height": 800})
-    opened = context.new_page()
-    opened.problems = []
-    opened.on("console", lambda message: message.type == "error" and opened.problems.append(message.text))
-    opened.on("pageerror", lambda error: opened.problems.append(str(error)))
-    opened.goto(server.url)
-    opened.get_by_test_id("status").filter(has_text="Not in a call.").wait_for()
-    yield opened
+
+    def report_console_errors(opened):
+        opened.on("console", lambda message: message.type == "error" and opened.problems.append(message.text))
+
+    yield open_demo_page(context, server.url, report_console_errors)
     context.close()
 
 

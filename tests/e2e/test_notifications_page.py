@@ -10,6 +10,7 @@ import requests
 from api.settings import SANDBOX_NCS_SECRET
 from api.validation import DEFAULT_MAX_IDLE_TIME
 from state.sqlite_store import SqliteStore
+from tests.e2e.conftest import open_demo_page
 from tests.e2e.test_demo_page import ARTIFACTS, join, start
 from tests.servers import start_gunicorn
 from utils.ncs_signature import V2_HEADER, sign
@@ -33,12 +34,7 @@ def server(tmp_path_factory):
 @pytest.fixture
 def page(browser, server):
     context = browser.new_context(viewport={"width": 1100, "height": 800})
-    opened = context.new_page()
-    opened.problems = []
-    opened.on("pageerror", lambda error: opened.problems.append(str(error)))
-    opened.goto(server.url)
-    opened.get_by_test_id("status").filter(has_text="Not in a call.").wait_for()
-    yield opened
+    yield open_demo_page(context, server.url)
     context.close()
 
 

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from api.settings import SANDBOX_CREDENTIALS
+from tests.e2e.conftest import open_demo_page
 from tests.e2e.test_demo_page import ARTIFACTS, finals, join, start
 from tests.servers import start_gunicorn
 from tests.tokens import PUBLISHER_PRIVILEGES, assert_token
@@ -42,14 +43,12 @@ def server(tmp_path_factory):
 @pytest.fixture
 def page(browser, server):
     context = browser.new_context(viewport={"width": 1100, "height": 800})
-    opened = context.new_page()
-    opened.problems = []
-    opened.on("pageerror", lambda error: opened.problems.append(str(error)))
-    opened.clock.install()  # time flows on its own until the test jumps it forward
-    opened.add_init_script(RECORD_TOKEN_CALLS)
-    opened.goto(server.url)
-    opened.get_by_test_id("status").filter(has_text="Not in a call.").wait_for()
-    yield opened
+
+    def prepare(opened):
+        opened.clock.install()  # time flows on its own until the test jumps it forward
+        opened.add_init_script(RECORD_TOKEN_CALLS)
+
+    yield open_demo_page(context, server.url, prepare)
     context.close()
 
 

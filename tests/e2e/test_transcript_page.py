@@ -8,6 +8,7 @@ import requests
 import srt
 import webvtt
 
+from tests.e2e.conftest import open_demo_page
 from tests.e2e.test_demo_page import ARTIFACTS, finals, join, start
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -16,12 +17,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 @pytest.fixture
 def page(browser, server):
     context = browser.new_context(viewport={"width": 1100, "height": 900}, accept_downloads=True)
-    opened = context.new_page()
-    opened.problems = []
-    opened.on("pageerror", lambda error: opened.problems.append(str(error)))
-    opened.goto(server.url)
-    opened.get_by_test_id("status").filter(has_text="Not in a call.").wait_for()
-    yield opened
+    yield open_demo_page(context, server.url)
     context.close()
 
 
