@@ -32,7 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     request_id.init_app(app)
     metrics.init_app(app)  # counts every answer by route and status
     errors.register_error_handlers(app)
-    app.extensions["agora_session"] = build_session(app.config["AGORA_POOL_SIZE"])
+    app.extensions["agora_session"] = build_session(app.config["AGORA_POOL_SIZE"], app.config["AGORA_API_BASE_URL"])
     app.extensions["agora_slots"] = UpstreamSlots(app.config["AGORA_POOL_SIZE"], app.config["AGORA_CONNECT_TIMEOUT"])
     app.extensions["state"] = open_store(app.config, app.instance_path)
     app.extensions["openapi"] = openapi.build_document(app.config)

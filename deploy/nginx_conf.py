@@ -68,7 +68,7 @@ def agora_wait_budget(settings: Mapping[str, Any]) -> float:
     """
     from utils.make_request import build_session
 
-    retry = build_session(1).get_adapter("https://agora.invalid").max_retries
+    retry = build_session(1, "https://agora.invalid").get_adapter("https://agora.invalid").max_retries
     attempts = 1 + retry.total
     per_attempt = settings["AGORA_CONNECT_TIMEOUT"] + settings["AGORA_READ_TIMEOUT"]
     return attempts * per_attempt + retry.total * retry.MAX_RETRY_AFTER

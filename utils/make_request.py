@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -59,8 +60,8 @@ class _BoundedRetry(Retry):
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
-def build_session(pool_size: int) -> requests.Session:
-    """The one Session a worker uses for Agora: pooled connections and safe retries only.
+def build_session(pool_size: int, base_url: str) -> requests.Session:
+    """The one Session a worker uses for Agora (at base_url): pooled connections and safe retries only.
 
     Retries: connection failures (the request never reached Agora) for every method, and
     429/503 for GET only. A POST (join, leave) is never retried: a second join would start
@@ -87,7 +88,22 @@ def build_session(pool_size: int) -> requests.Session:
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers.update({"User-Agent": "agora-rtt-backend"})
+    _read_environment_once(session, base_url)
     return session
+
+
+def _read_environment_once(session: requests.Session, base_url: str) -> None:
+    """The proxy and CA bundle the environment sets for Agora, read at boot instead of on every call.
+
+    With trust_env, requests walks os.environ for proxies on every request (140 µs per call
+    with 35 variables, more in a container's environment) and looks for a ~/.netrc, whose
+    entry for the host would even replace our Authorization header. The session only ever
+    talks to base_url, so one reading serves every call; the settings are the same ones
+    (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE).
+    """
+    session.trust_env = False
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
 
 
 def make_request(
