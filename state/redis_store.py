@@ -54,7 +54,8 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 """
 
-# KEYS: channel, claim, pending, running, task. ARGV: task prefix, owner, channel name, task id, task JSON.
+# KEYS: channel, claim, pending, running, task, tasks-of. ARGV: task prefix, owner, channel name, task id,
+# task JSON, create ts, keep seconds (the channel's index lives as long as its latest ended task).
 _RECORD = """
 if ARGV[2] ~= '' and redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
 local current = redis.call('GET', KEYS[1])
@@ -72,6 +73,8 @@ redis.call('SET', KEYS[5], ARGV[5])
 redis.call('SET', KEYS[1], ARGV[4])
 redis.call('SADD', KEYS[4], ARGV[4])
 redis.call('ZREM', KEYS[3], ARGV[3])
+redis.call('ZADD', KEYS[6], ARGV[6], ARGV[4])
+redis.call('EXPIRE', KEYS[6], ARGV[7])
 return ARGV[5]
 """
 
@@ -220,21 +223,19 @@ class RedisStore(Store):
                 self._key("pending"),
                 self._key("running"),
                 self._key("task", task.task_id),
+                self._key("tasks-of", task.channel),
             ],
-            args=[self._key("task", ""), owner or "", task.channel, task.task_id, task.to_json()],
+            args=[
+                self._key("task", ""),
+                owner or "",
+                task.channel,
+                task.task_id,
+                task.to_json(),
+                task.create_ts,
+                ENDED_TASK_SECONDS,
+            ],
         )
-        recorded = Task.from_json(kept)
-        if recorded.task_id == task.task_id:
-            self._index_channel_task(recorded)
-        return recorded
-
-    def _index_channel_task(self, task: Task) -> None:
-        """The channel's index of its tasks; it lives as long as its latest ended task is kept."""
-        key = self._key("tasks-of", task.channel)
-        with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(key, {task.task_id: task.create_ts})
-            pipe.expire(key, ENDED_TASK_SECONDS)
-            pipe.execute()
+        return Task.from_json(kept)
 
     def get_task(self, task_id: str) -> Task | None:
         text = self.redis.get(self._key("task", task_id))

@@ -98,6 +98,7 @@ def test_a_second_task_for_a_busy_channel_is_not_recorded(store):
     assert store.record_task(task("B")) == first
     assert store.task_for_channel("demo") == first
     assert [t.task_id for t in store.running_tasks()] == ["A"]
+    assert [t.task_id for t in store.channel_tasks("demo")] == ["A"]
 
 
 def test_set_status_updates_a_running_task(store):
