@@ -60,7 +60,12 @@ class _OneSendResponse(wsgi.Response):
             super().write(arg)
         finally:
             self.sock = sock
-        sock.sendall(b"".join(collected.parts))
+        data = b"".join(collected.parts)
+        # An answer this size fits the socket's buffer: one send, without gevent's sendall and
+        # its per-call getsockopt (5 µs against 2 µs); sendall only for what did not fit.
+        sent = sock.send(data)
+        if sent < len(data):
+            sock.sendall(memoryview(data)[sent:])
 
 
 class GeventWorker(ggevent.GeventWorker):

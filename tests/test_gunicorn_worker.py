@@ -15,8 +15,16 @@ from gunicorn_worker import _OneSendResponse
 
 
 class RecordingSocket:
-    def __init__(self) -> None:
+    """Records each send; a send takes at most `room` bytes, as a full socket buffer would."""
+
+    def __init__(self, room: int = 1 << 20) -> None:
         self.sends: list[bytes] = []
+        self.room = room
+
+    def send(self, data: bytes) -> int:
+        taken = bytes(data[: self.room])
+        self.sends.append(taken)
+        return len(taken)
 
     def sendall(self, data: bytes) -> None:
         self.sends.append(bytes(data))
@@ -27,8 +35,10 @@ def request(method: str = "GET") -> object:
     return next(RequestParser(Config(), iter([raw]), ("127.0.0.1", 5000)))
 
 
-def answer(method: str, status: str, headers: list[tuple[str, str]], chunks: list[bytes]) -> RecordingSocket:
-    sock = RecordingSocket()
+def answer(
+    method: str, status: str, headers: list[tuple[str, str]], chunks: list[bytes], room: int = 1 << 20
+) -> RecordingSocket:
+    sock = RecordingSocket(room)
     response = _OneSendResponse(request(method), sock, Config())
     response.start_response(status, headers)
     for chunk in chunks:
@@ -50,6 +60,16 @@ def test_a_json_answer_is_one_send_of_headers_and_body():
     head, sent_body = split(sock.sends[0])
     assert head.startswith("HTTP/1.1 200 OK\r\n")
     assert "Content-Length: 18" in head.split("\r\n")
+    assert sent_body == body
+
+
+def test_what_one_send_could_not_take_follows_whole():
+    body = b"x" * 5000
+    sock = answer("GET", "200 OK", [("Content-Length", str(len(body)))], [body], room=1000)
+
+    assert len(sock.sends) == 2 and len(sock.sends[0]) == 1000
+    head, sent_body = split(b"".join(sock.sends))
+    assert head.startswith("HTTP/1.1 200 OK\r\n")
     assert sent_body == body
 
 
