@@ -64,11 +64,11 @@ class Limits:
 def agora_wait_budget(settings: Mapping[str, Any]) -> float:
     """The longest an API call can wait on Agora: every attempt's timeouts, and the waits between.
 
-    The retry policy is the one make_request really uses (utils/make_request.build_session).
+    The retry policy is the one make_request really uses (utils/make_request.retry_policy).
     """
-    from utils.make_request import build_session
+    from utils.make_request import retry_policy
 
-    retry = build_session(1, "https://agora.invalid").get_adapter("https://agora.invalid").max_retries
+    retry = retry_policy()
     attempts = 1 + retry.total
     per_attempt = settings["AGORA_CONNECT_TIMEOUT"] + settings["AGORA_READ_TIMEOUT"]
     return attempts * per_attempt + retry.total * retry.MAX_RETRY_AFTER

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -60,14 +59,12 @@ class _BoundedRetry(Retry):
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
-def build_session(pool_size: int, base_url: str) -> requests.Session:
-    """The one Session a worker uses for Agora (at base_url): pooled connections and safe retries only.
-
-    Retries: connection failures (the request never reached Agora) for every method, and
-    429/503 for GET only. A POST (join, leave) is never retried: a second join would start
-    a second agent.
+def retry_policy() -> _BoundedRetry:
+    """How make_request retries: connection failures (the request never reached Agora) for
+    every method, and 429/503 for GET only. A POST (join, leave) is never retried: a second
+    join would start a second agent.
     """
-    retry = _BoundedRetry(
+    return _BoundedRetry(
         total=2,
         connect=2,
         read=False,  # re-raise: a read timeout must surface as a timeout, not as MaxRetryError
@@ -79,12 +76,16 @@ def build_session(pool_size: int, base_url: str) -> requests.Session:
         respect_retry_after_header=True,
         raise_on_status=False,
     )
+
+
+def build_session(pool_size: int, base_url: str) -> requests.Session:
+    """The one Session a worker uses for Agora (at base_url): pooled connections, retry_policy()."""
     session = requests.Session()
     # pool_block: a call waits for one of the pool_size connections instead of opening one
     # more for itself (which urllib3 would close after one use): connections to Agora stay
     # bounded by pool_size however many requests wait. api/rtt/upstream_slots.py bounds the
     # wait, so that no call ever waits here without end.
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, pool_block=True, max_retries=retry)
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, pool_block=True, max_retries=retry_policy())
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers.update({"User-Agent": "agora-rtt-backend"})
@@ -98,12 +99,13 @@ def _read_environment_once(session: requests.Session, base_url: str) -> None:
     With trust_env, requests walks os.environ for proxies on every request (140 µs per call
     with 35 variables, more in a container's environment) and looks for a ~/.netrc, whose
     entry for the host would even replace our Authorization header. The session only ever
-    talks to base_url, so one reading serves every call; the settings are the same ones
-    (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE).
+    talks to base_url, so requests' own reading of the environment (HTTPS_PROXY, NO_PROXY,
+    REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE), done once for it, serves every call.
     """
+    settings = session.merge_environment_settings(base_url, {}, None, None, None)
     session.trust_env = False
-    session.proxies.update(requests.utils.get_environ_proxies(base_url))
-    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    session.proxies = settings["proxies"]
+    session.verify = settings["verify"]
 
 
 def make_request(
