@@ -79,7 +79,7 @@ return ARGV[5]
 """
 
 # KEYS: task, running. ARGV: channel prefix, task id, status, reason, at, keep seconds, ended prefix,
-# task prefix.
+# task prefix, tasks-of prefix.
 _END = """
 local text = redis.call('GET', KEYS[1])
 if not text then return false end
@@ -91,6 +91,7 @@ task['ended_ts'] = tonumber(ARGV[5])
 local ended = cjson.encode(task)
 redis.call('SET', KEYS[1], ended, 'EX', ARGV[6])
 redis.call('SREM', KEYS[2], ARGV[2])
+redis.call('EXPIRE', ARGV[9] .. task['channel'], ARGV[6])  -- the channel's index lives as long as this task
 local channel = ARGV[1] .. task['channel']
 if redis.call('GET', channel) == ARGV[2] then redis.call('DEL', channel) end
 -- the channel's last ended task: by end time, as events may be applied out of order
@@ -264,13 +265,10 @@ class RedisStore(Store):
                 ENDED_TASK_SECONDS,
                 self._key("ended", ""),
                 self._key("task", ""),
+                self._key("tasks-of", ""),
             ],
         )
-        if not text:
-            return None
-        ended = Task.from_json(text)
-        self.redis.expire(self._key("tasks-of", ended.channel), ENDED_TASK_SECONDS)
-        return ended
+        return Task.from_json(text) if text else None
 
     def set_status(self, task_id: str, status: str) -> Task | None:
         text = self._set_status(keys=[self._key("task", task_id)], args=[status])
