@@ -3,6 +3,7 @@
 import io
 import json
 
+import flask
 import pytest
 from werkzeug.test import EnvironBuilder
 
@@ -61,6 +62,72 @@ def test_a_chunked_body_of_exactly_the_limit_is_read_whole(app):
     body = encoded + b" " * (app.config["MAX_CONTENT_LENGTH"] - len(encoded))
     response = chunked_post(app, body)
     assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def length_post(app, body: bytes, *, terminated=True, **headers):
+    """A body with its Content-Length, as gunicorn hands it over (ended at that length, and saying so).
+
+    The stream comes back too: its position is what the app read of it.
+    """
+    stream = io.BytesIO(body)
+    response = call(
+        app,
+        path="/api/tokens.json",
+        method="POST",
+        input_stream=stream,
+        headers={"Content-Type": "application/json", "Content-Length": str(len(body)), **headers},
+        environ_overrides={"wsgi.input_terminated": True} if terminated else {},
+    )
+    return response, stream
+
+
+def test_a_body_over_the_limit_by_its_length_is_refused_unread(app):
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    response, stream = length_post(app, b"{" + b" " * limit + b"}")
+    assert response.status_code == 413
+    assert response.get_json() == {
+        "error": {"code": "payload_too_large", "message": f"The request body is larger than {limit} bytes."}
+    }
+    assert stream.tell() == 0
+
+
+@pytest.mark.parametrize("terminated", [True, False])
+def test_a_body_within_the_limit_is_read_once_and_whole(app, terminated):
+    body = json.dumps(TOKEN).encode()
+    response, stream = length_post(
+        app, body + b" " * (app.config["MAX_CONTENT_LENGTH"] - len(body)), terminated=terminated
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["channel"] == "demo"
+    assert stream.tell() == app.config["MAX_CONTENT_LENGTH"]
+
+
+def test_the_app_reads_a_bounded_body_from_the_servers_stream_itself(app):
+    seen = {}
+
+    @app.post("/api/stream-probe.json")
+    def probe():
+        seen["stream"] = flask.request.stream
+        return {"length": len(flask.request.get_data())}
+
+    for terminated in (True, False):
+        stream = io.BytesIO(b"{}")
+        overrides = {"wsgi.input_terminated": True} if terminated else {}
+        response = call(
+            app, path="/api/stream-probe.json", method="POST", input_stream=stream, environ_overrides=overrides
+        )
+        assert response.get_json() == {"length": 2}
+        # Ended by the server: no second limit around it. Not ended: Werkzeug's LimitedStream guards it.
+        assert (seen["stream"] is stream) is terminated
+
+
+@pytest.mark.parametrize("length", ["+5", "5x", "\u0665", "-1"])
+def test_a_content_length_that_is_not_plain_digits_is_left_to_werkzeug(app, length):
+    environ = EnvironBuilder(path="/api/tokens.json", method="POST", input_stream=io.BytesIO(b"{}")).get_environ()
+    environ.update({"CONTENT_LENGTH": length, "CONTENT_TYPE": "application/json", "wsgi.input_terminated": True})
+    response = app.response_class.from_app(app, environ, buffered=True)
+    assert response.status_code in (400, 413), response.get_data(as_text=True)
+    assert response.get_json()["error"]["code"] in ("invalid_json", "invalid_field", "payload_too_large")
 
 
 def get_healthz(app, protocol: str, host: str | None):

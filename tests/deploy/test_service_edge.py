@@ -1,5 +1,7 @@
 """The service's own edge (api/edge.py) over real HTTP, under gunicorn alone: no nginx in front."""
 
+import email.utils
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -55,3 +57,32 @@ def test_http_1_0_without_host_is_served(port):
     answer = exchange(port, b"GET /healthz HTTP/1.0\r\n\r\n")
     assert answer.status == 200
     assert answer.json()["status"] == "ok"
+
+
+def test_a_body_over_the_limit_by_its_length_is_413_json(port):
+    body = b'{"channel": "edge", "uid": 5, "pad": "' + b"x" * 16384 + b'"}'
+    head = b"POST /api/tokens.json HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+    answer = exchange(port, head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    assert answer.status == 413
+    assert answer.json()["error"] == {
+        "code": "payload_too_large",
+        "message": "The request body is larger than 16384 bytes.",
+    }
+
+
+def test_a_body_of_exactly_the_limit_is_read_whole(port):
+    encoded = b'{"channel": "edge", "uid": 6}'
+    body = encoded + b" " * (16384 - len(encoded))
+    head = b"POST /api/tokens.json HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+    answer = exchange(port, head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    assert answer.status == 200, answer.body
+    assert answer.json()["uid"] == 6
+
+
+def test_answers_carry_the_current_date(port):
+    before = time.time()
+    dates = [exchange(port, b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n").headers["date"] for _ in range(3)]
+    after = time.time()
+    for date in dates:
+        assert date.endswith(" GMT")
+        assert int(before) <= email.utils.parsedate_to_datetime(date).timestamp() <= after
