@@ -12,15 +12,25 @@ bench/RESULTS.md, "The gevent worker, fixed"):
   listens on a socket of its own (the kernel spreads connections between them), so a worker
   takes every connection waiting on its socket.
 
-And one of its costs: it writes an answer's headers and its body in two sends. Nearly every
-answer here is one JSON body of known length; this worker sends those in one.
+And some of gunicorn's costs per request, each a few µs, together about a tenth of a token
+request (bench/RESULTS.md, experiment 28): it writes an answer's headers and its body in two
+sends (nearly every answer here is one JSON body of known length: this worker sends those in
+one); it formats the Date header for every answer (here once a second, as nginx does); it
+parses the peer's address with `ipaddress` on every request to decide whether its forwarded
+headers count (here once per address); and it looks up its error logger to build a
+`wsgi.errors` for every request (here when the app first writes to it, which Flask never does:
+it logs through logging).
 """
 
 from __future__ import annotations
 
+import functools
+import time
+
 import gevent
 from gevent.server import StreamServer
-from gunicorn.http import wsgi
+from gunicorn import util
+from gunicorn.http import message, parser, wsgi
 from gunicorn.workers import ggevent
 
 
@@ -68,11 +78,63 @@ class _OneSendResponse(wsgi.Response):
             sock.sendall(memoryview(data)[sent:])
 
 
+_format_http_date = util.http_date
+_date_of_second: list = [None, ""]  # [unix second, its Date header text]
+
+
+def _http_date(timestamp: float | None = None) -> str:
+    """gunicorn's http_date, formatted once per second for the answers' Date header."""
+    if timestamp is not None:
+        return _format_http_date(timestamp)
+    second = int(time.time())
+    if _date_of_second[0] != second:  # a greenlet is not preempted here: no lock needed
+        _date_of_second[:] = [second, _format_http_date(second)]
+    return _date_of_second[1]
+
+
+class _Request(message.Request):
+    """gunicorn's request, with forwarded_allow_ips' verdict on each peer address remembered."""
+
+    _verdicts: dict[str, bool] = {}  # one worker's, for its configuration (a reload makes new workers)
+    MAX_VERDICTS = 1024
+
+    def _peer_is_trusted_proxy(self) -> bool:
+        peer = self.peer_addr
+        if not isinstance(peer, tuple):
+            return super()._peer_is_trusted_proxy()  # a unix socket's peer: nothing to parse
+        verdict = self._verdicts.get(peer[0])
+        if verdict is None:
+            if len(self._verdicts) >= self.MAX_VERDICTS:
+                self._verdicts.clear()  # many clients: start again rather than grow without end
+            verdict = self._verdicts[peer[0]] = super()._peer_is_trusted_proxy()
+        return verdict
+
+
+class _ErrorsOnDemand(wsgi.WSGIErrorsWrapper):
+    """gunicorn's wsgi.errors, finding its error log's streams when first written to."""
+
+    def __init__(self, cfg) -> None:  # RawIOBase has no __init__ to call, as in gunicorn's
+        self._cfg = cfg
+
+    @functools.cached_property
+    def streams(self) -> list:
+        return _GunicornErrors(self._cfg).streams
+
+
+_GunicornErrors = wsgi.WSGIErrorsWrapper
+
+
 class GeventWorker(ggevent.GeventWorker):
     def run(self) -> None:
+        # The names gunicorn builds with, replaced in this worker's process only: its servers
+        # (run()), every answer (wsgi.create()) and its Date (default_headers()), every request
+        # (the parser) and its wsgi.errors (base_environ()).
         if self.cfg.reuse_port:
-            ggevent.StreamServer = _AcceptWhatIsWaiting  # the name gunicorn's run() builds its servers with
-        wsgi.Response = _OneSendResponse  # the name wsgi.create() builds every answer with
+            ggevent.StreamServer = _AcceptWhatIsWaiting
+        wsgi.Response = _OneSendResponse
+        util.http_date = _http_date
+        parser.RequestParser.mesg_class = _Request
+        wsgi.WSGIErrorsWrapper = _ErrorsOnDemand
         super().run()
 
     def handle_request(self, listener_name, req, sock, addr):

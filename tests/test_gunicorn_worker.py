@@ -1,17 +1,21 @@
-"""gunicorn_worker.py's answer writer: a body written whole leaves in one send with its headers.
+"""gunicorn_worker.py: one send per answer, and the per-request costs it pays once instead.
 
 Requests are parsed by gunicorn's own parser; the socket records what each send carried.
 The worker's fairness and accept habits are measured in bench/ and exercised by every test
-that talks to gunicorn.
+that talks to gunicorn (tests/deploy/test_service_edge.py checks its answers' Date).
 """
 
 from __future__ import annotations
+
+import email.utils
+from types import SimpleNamespace
 
 import pytest
 from gunicorn.config import Config
 from gunicorn.http.parser import RequestParser
 
-from gunicorn_worker import _OneSendResponse
+import gunicorn_worker
+from gunicorn_worker import _ErrorsOnDemand, _http_date, _OneSendResponse, _Request
 
 
 class RecordingSocket:
@@ -116,3 +120,54 @@ def test_a_body_that_is_not_bytes_is_refused_as_gunicorn_refuses_it():
     with pytest.raises(TypeError):
         response.write("hi")  # type: ignore[arg-type]
     assert response.sock is sock  # the real socket is back for whatever gunicorn does next
+
+
+def test_the_date_is_formatted_once_a_second(monkeypatch):
+    now = [1_000_000.25]
+    monkeypatch.setattr(gunicorn_worker, "time", SimpleNamespace(time=lambda: now[0]))
+    assert _http_date() == "Mon, 12 Jan 1970 13:46:40 GMT" == email.utils.formatdate(1_000_000, usegmt=True)
+    now[0] = 1_000_000.99
+    assert _http_date() == "Mon, 12 Jan 1970 13:46:40 GMT"
+    now[0] = 1_000_001.0
+    assert _http_date() == "Mon, 12 Jan 1970 13:46:41 GMT"
+    assert _http_date(0) == "Thu, 01 Jan 1970 00:00:00 GMT"  # a time given is formatted, as gunicorn's does
+
+
+class RememberingParser(RequestParser):
+    mesg_class = _Request
+
+
+def scheme_from(peer: tuple[str, int] | str, config: Config) -> str:
+    raw = b"GET /healthz HTTP/1.1\r\nHost: example.test\r\nX-Forwarded-Proto: https\r\n\r\n"
+    return next(RememberingParser(config, iter([raw]), peer)).scheme
+
+
+@pytest.fixture
+def verdicts(monkeypatch):
+    monkeypatch.setattr(_Request, "_verdicts", {})
+    return _Request._verdicts
+
+
+def test_forwarded_headers_count_from_allowed_peers_only_and_the_verdict_is_kept(verdicts):
+    config = Config()
+    config.set("forwarded_allow_ips", "127.0.0.1,10.1.0.0/16")
+    for _ in range(2):  # the second time from what the worker remembered
+        assert scheme_from(("127.0.0.1", 5000), config) == "https"
+        assert scheme_from(("10.1.2.3", 5000), config) == "https"
+        assert scheme_from(("192.0.2.7", 5000), config) == "http"
+    assert verdicts == {"127.0.0.1": True, "10.1.2.3": True, "192.0.2.7": False}
+
+
+def test_the_remembered_verdicts_stay_bounded(verdicts, monkeypatch):
+    monkeypatch.setattr(_Request, "MAX_VERDICTS", 8)
+    config = Config()
+    for n in range(30):
+        assert scheme_from((f"192.0.2.{n}", 5000), config) == "http"
+        assert len(verdicts) <= 8
+    assert scheme_from(("127.0.0.1", 5000), config) == "https"
+
+
+def test_wsgi_errors_reach_the_error_log_when_written(capsys):
+    errors = _ErrorsOnDemand(Config())  # errorlog "-": standard error
+    errors.write("a line for the error log\n")
+    assert capsys.readouterr().err == "a line for the error log\n"
