@@ -12,8 +12,8 @@ bench/RESULTS.md, "The gevent worker, fixed"):
   listens on a socket of its own (the kernel spreads connections between them), so a worker
   takes every connection waiting on its socket.
 
-And some of gunicorn's costs per request, each a few µs, together about a tenth of a token
-request (bench/RESULTS.md, experiment 28): it writes an answer's headers and its body in two
+And some of gunicorn's costs per request, each a few µs (bench/RESULTS.md, experiments 17
+and 28; the last three below were 7.5 % of a token request): it writes an answer's headers and its body in two
 sends (nearly every answer here is one JSON body of known length: this worker sends those in
 one); it formats the Date header for every answer (here once a second, as nginx does); it
 parses the peer's address with `ipaddress` on every request to decide whether its forwarded
