@@ -26,17 +26,24 @@ BODY_BOUNDED = "api.body_bounded"  # environ key: the edge has checked the lengt
 
 
 class Request(flask.Request):
-    """Flask's Request, without a second limit on a body the edge has bounded (BODY_BOUNDED)."""
+    """Flask's Request, without a second limit on a body the edge has bounded (BODY_BOUNDED).
+
+    A view that sets `request.max_content_length` still gets its own limit applied.
+    """
+
+    _view_limit: int | None = None
 
     @property
     def max_content_length(self) -> int | None:
+        if self._view_limit is not None:
+            return self._view_limit
         if BODY_BOUNDED in self.environ:
             return None  # Werkzeug then reads the server's stream as it is
         return super().max_content_length
 
     @max_content_length.setter
     def max_content_length(self, value: int | None) -> None:
-        flask.Request.max_content_length.fset(self, value)  # type: ignore[attr-defined]
+        self._view_limit = value
 
 
 class EdgeMiddleware:

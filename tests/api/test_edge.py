@@ -121,6 +121,23 @@ def test_the_app_reads_a_bounded_body_from_the_servers_stream_itself(app):
         assert (seen["stream"] is stream) is terminated
 
 
+def test_a_views_own_limit_still_applies_to_a_bounded_body(app):
+    @app.post("/api/small-body.json")
+    def small():
+        flask.request.max_content_length = 10
+        return {"length": len(flask.request.get_data())}
+
+    for body, status in ((b"{}", 200), (b'{"channel": "demo"}', 413)):
+        response = call(
+            app,
+            path="/api/small-body.json",
+            method="POST",
+            input_stream=io.BytesIO(body),
+            environ_overrides={"wsgi.input_terminated": True},
+        )
+        assert response.status_code == status, response.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("length", ["+5", "5x", "\u0665", "-1"])
 def test_a_content_length_that_is_not_plain_digits_is_left_to_werkzeug(app, length):
     environ = EnvironBuilder(path="/api/tokens.json", method="POST", input_stream=io.BytesIO(b"{}")).get_environ()
