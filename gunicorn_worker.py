@@ -137,6 +137,15 @@ class GeventWorker(ggevent.GeventWorker):
         wsgi.WSGIErrorsWrapper = _ErrorsOnDemand
         super().run()
 
+    _quitting = False
+
+    def handle_quit(self, sig, frame) -> None:
+        # Ctrl+C reaches a worker twice: from the terminal (the whole foreground group) and
+        # from the master. A second exit raised while the first unwinds printed a traceback.
+        if not self._quitting:
+            self._quitting = True
+            super().handle_quit(sig, frame)
+
     def handle_request(self, listener_name, req, sock, addr):
         try:
             return super().handle_request(listener_name, req, sock, addr)

@@ -63,8 +63,13 @@ def start_gunicorn(
     workers: int = 3,
     threads: int = 16,
     args: list[str] | None = None,
+    new_session: bool = False,
 ) -> Server:
-    """gunicorn with the project's gunicorn.conf.py, from the project's folder, in a clean environment."""
+    """gunicorn with the project's gunicorn.conf.py, from the project's folder, in a clean environment.
+
+    `new_session`: in a process group of its own, as a terminal's foreground job is (Ctrl+C
+    signals the whole group).
+    """
     port = free_port()
     clean = {key: value for key, value in os.environ.items() if key not in ENVIRONMENT_VARIABLES}
     clean.update(
@@ -94,6 +99,7 @@ def start_gunicorn(
             env=clean,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=new_session,
         )
     server = Server(f"http://127.0.0.1:{port}", process, log_path)
     try:
