@@ -13,9 +13,9 @@ bench/RESULTS.md, "The gevent worker, fixed"):
   takes every connection waiting on its socket.
 
 And some of gunicorn's costs per request, each a few µs (bench/RESULTS.md, experiments 17
-and 28; the last three below were 7.5 % of a token request): it writes an answer's headers and its body in two
-sends (nearly every answer here is one JSON body of known length: this worker sends those in
-one); it formats the Date header for every answer (here once a second, as nginx does); it
+and 28; the last three below were 7.5 % of a token request): it writes an answer's headers
+and its body in two sends (nearly every answer here is one JSON body of known length: this
+worker sends those in one); it formats the Date header for every answer (here once a second, as nginx does); it
 parses the peer's address with `ipaddress` on every request to decide whether its forwarded
 headers count (here once per address); and it looks up its error logger to build a
 `wsgi.errors` for every request (here when the app first writes to it, which Flask never does:
@@ -79,17 +79,14 @@ class _OneSendResponse(wsgi.Response):
 
 
 _format_http_date = util.http_date
-_date_of_second: list = [None, ""]  # [unix second, its Date header text]
+_date_of_second = functools.lru_cache(maxsize=1)(_format_http_date)  # the Date text of the last second asked
 
 
 def _http_date(timestamp: float | None = None) -> str:
     """gunicorn's http_date, formatted once per second for the answers' Date header."""
     if timestamp is not None:
         return _format_http_date(timestamp)
-    second = int(time.time())
-    if _date_of_second[0] != second:  # a greenlet is not preempted here: no lock needed
-        _date_of_second[:] = [second, _format_http_date(second)]
-    return _date_of_second[1]
+    return _date_of_second(int(time.time()))
 
 
 class _Request(message.Request):
@@ -110,7 +107,10 @@ class _Request(message.Request):
         return verdict
 
 
-class _ErrorsOnDemand(wsgi.WSGIErrorsWrapper):
+_GunicornErrors = wsgi.WSGIErrorsWrapper  # kept: run() replaces the module's name with the class below
+
+
+class _ErrorsOnDemand(_GunicornErrors):
     """gunicorn's wsgi.errors, finding its error log's streams when first written to."""
 
     def __init__(self, cfg) -> None:  # RawIOBase has no __init__ to call, as in gunicorn's
@@ -119,9 +119,6 @@ class _ErrorsOnDemand(wsgi.WSGIErrorsWrapper):
     @functools.cached_property
     def streams(self) -> list:
         return _GunicornErrors(self._cfg).streams
-
-
-_GunicornErrors = wsgi.WSGIErrorsWrapper
 
 
 class GeventWorker(ggevent.GeventWorker):
