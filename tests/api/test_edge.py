@@ -64,7 +64,7 @@ def test_a_chunked_body_of_exactly_the_limit_is_read_whole(app):
     assert response.status_code == 200, response.get_data(as_text=True)
 
 
-def length_post(app, body: bytes, *, terminated=True, **headers):
+def length_post(app, body: bytes, *, terminated=True):
     """A body with its Content-Length, as gunicorn hands it over (ended at that length, and saying so).
 
     The stream comes back too: its position is what the app read of it.
@@ -75,7 +75,7 @@ def length_post(app, body: bytes, *, terminated=True, **headers):
         path="/api/tokens.json",
         method="POST",
         input_stream=stream,
-        headers={"Content-Type": "application/json", "Content-Length": str(len(body)), **headers},
+        headers={"Content-Type": "application/json", "Content-Length": str(len(body))},
         environ_overrides={"wsgi.input_terminated": True} if terminated else {},
     )
     return response, stream
@@ -140,9 +140,10 @@ def test_a_views_own_limit_still_applies_to_a_bounded_body(app):
 
 @pytest.mark.parametrize("length", ["+5", "5x", "\u0665", "-1"])
 def test_a_content_length_that_is_not_plain_digits_is_left_to_werkzeug(app, length):
-    environ = EnvironBuilder(path="/api/tokens.json", method="POST", input_stream=io.BytesIO(b"{}")).get_environ()
-    environ.update({"CONTENT_LENGTH": length, "CONTENT_TYPE": "application/json", "wsgi.input_terminated": True})
-    response = app.response_class.from_app(app, environ, buffered=True)
+    overrides = {"CONTENT_LENGTH": length, "CONTENT_TYPE": "application/json", "wsgi.input_terminated": True}
+    response = call(
+        app, path="/api/tokens.json", method="POST", input_stream=io.BytesIO(b"{}"), environ_overrides=overrides
+    )
     assert response.status_code in (400, 413), response.get_data(as_text=True)
     assert response.get_json()["error"]["code"] in ("invalid_json", "invalid_field", "payload_too_large")
 
