@@ -349,6 +349,9 @@ class RedisStore(Store):
         left_ms = self._acquire(keys=[self._key("lease", name)], args=[max(1, int(seconds * 1000))])
         return int(left_ms) / 1000
 
+    def hold(self, name: str, seconds: float) -> None:
+        self.redis.set(self._key("lease", name), "1", px=max(1, int(seconds * 1000)))
+
     def close(self) -> None:
         self.redis.close()
         self.redis.connection_pool.disconnect()  # a pool given to Redis() is not closed by it

@@ -248,6 +248,10 @@ class SqliteStore(Store):
             db.execute("INSERT OR REPLACE INTO leases (name, expires_at) VALUES (?, ?)", (name, now + seconds))
             return 0.0
 
+    def hold(self, name: str, seconds: float) -> None:
+        with self._file.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO leases (name, expires_at) VALUES (?, ?)", (name, self.clock() + seconds))
+
     def close(self) -> None:
         self._file.connection().close()
 

@@ -161,5 +161,9 @@ class Store(ABC):
         """Take the lease `name` for `seconds` if it is free: 0.0, else the seconds until it is."""
 
     @abstractmethod
+    def hold(self, name: str, seconds: float) -> None:
+        """Keep the lease `name` taken for `seconds` from now, whoever holds it."""
+
+    @abstractmethod
     def close(self) -> None:
         """Release connections."""

@@ -61,3 +61,12 @@ def hold_updates(task_id: str) -> float:
     """
     seconds = UPDATE_GAP_SECONDS + UPDATE_SEND_MARGIN_SECONDS
     return current_app.extensions["state"].acquire(f"update-gap:{task_id}", seconds)
+
+
+def updated(task_id: str) -> None:
+    """Agora has taken an update: the next waits UPDATE_GAP_SECONDS from now, whenever the lease was taken.
+
+    The lease counts from before the request left; a request held on its way (a busy worker, a
+    slow network) would otherwise leave the next one less than the gap after it at Agora.
+    """
+    current_app.extensions["state"].hold(f"update-gap:{task_id}", UPDATE_GAP_SECONDS + UPDATE_SEND_MARGIN_SECONDS)

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app
 
 from api.errors import ApiError
 from api.policy import api_route
-from api.rtt import agent_url, call_rtt, hold_updates
+from api.rtt import agent_url, call_rtt, hold_updates, updated
 from api.rtt.agents import note_gone, target_of
 from api.rtt.options import update_fields
 from api.validation import channel_field, read_json_object
@@ -51,6 +51,7 @@ def post() -> Response:
         if exc.code == "task_not_found":
             note_gone(task_id)
         raise
+    updated(task_id)
 
     return send_successful_response(
         {

@@ -167,6 +167,17 @@ def test_a_lease_is_held_until_it_expires(backend):
     assert store.acquire("sweeper", LEASE) == 0.0
 
 
+def test_a_held_lease_counts_from_the_hold(backend):
+    store = backend.store
+    assert store.acquire("update-gap:t", LEASE) == 0.0
+    backend.let_pass(LEASE * 2 / 3)
+    store.hold("update-gap:t", LEASE)  # taken already: held on, from now
+    backend.let_pass(LEASE / 2)  # past the first lease's end, within the hold's
+    assert store.acquire("update-gap:t", LEASE) > 0
+    backend.let_pass(LEASE)
+    assert store.acquire("update-gap:t", LEASE) == 0.0
+
+
 def test_two_stores_on_the_same_backend_share_everything(backend, tmp_path, request):
     """Two workers (or machines) each open their own store: they see one state."""
     store = backend.store
